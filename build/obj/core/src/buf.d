@@ -1,0 +1,3 @@
+build/obj/core/src/buf.o: core/src/buf.c core/src/buf.h core/src/err.h
+core/src/buf.h:
+core/src/err.h:

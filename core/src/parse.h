@@ -1,0 +1,48 @@
+/*
+ * Parsers of untrusted documents into mlg_doc trees with positions.
+ * yaml.c (the only file that includes yaml.h) and json_parse.c implement it.
+ *
+ * Errors come back as MLG_EPARSE (or MLG_ELIMIT) with a message of the form
+ * "NAME:LINE:COL: what is wrong" so callers can print it as is.
+ */
+#ifndef MLG_PARSE_H
+#define MLG_PARSE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "node.h"
+
+typedef struct mlg_parse_opts {
+  size_t max_bytes;     /* input size cap; 0 = 64 MiB */
+  size_t max_depth;     /* nesting cap; 0 = 200 */
+  size_t max_nodes;     /* node count cap; 0 = 4 Mi nodes */
+  size_t max_doc_bytes; /* arena cap for the result; 0 = 16 x input + 1 MiB */
+  int all_documents;    /* YAML: keep every document of a stream, not the first only */
+  int merge_keys;       /* YAML: apply "<<" merge keys (YAML 1.1, used by GitLab CI) */
+  int allow_duplicates; /* accept duplicate mapping keys (last wins); default: error */
+} mlg_parse_opts;
+
+/* YAML 1.2 core schema scalar resolution for untagged plain scalars
+ * (null, true/false, ints incl. 0o/0x, floats incl. .inf/.nan); quoted and
+ * block scalars are strings; mapping keys are always strings. */
+int mlg_yaml_parse(mlg_doc **out, const char *text, size_t len, const char *name,
+                   const mlg_parse_opts *opts, mlg_err *err);
+
+/* Strict RFC 8259 JSON (one value, UTF-8, no comments, no trailing commas).
+ * Integers that fit int64 are MLG_INT, other numbers MLG_FLOAT. */
+int mlg_json_parse(mlg_doc **out, const char *text, size_t len, const char *name,
+                   const mlg_parse_opts *opts, mlg_err *err);
+
+enum {
+  MLG_JSON_PRETTY = 1, /* two-space indent, one member per line */
+  MLG_JSON_ASCII = 2   /* escape non-ASCII as \uXXXX */
+};
+
+/* Serialises a tree as JSON (json_write.c, the only file that includes
+ * jansson.h). Map key order is kept. Invalid UTF-8 in strings is replaced
+ * by U+FFFD, NaN/Inf become null, so the output is always valid JSON.
+ * Appends to out; no trailing newline. */
+int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err);
+
+#endif
