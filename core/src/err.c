@@ -27,7 +27,18 @@ int mlg_err_prefix(mlg_err *err, const char *fmt, ...)
   vsnprintf(prefix, sizeof prefix, fmt, ap);
   va_end(ap);
   memcpy(old, err->msg, sizeof old);
-  snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+  /* Truncation is fine: the message stays a readable prefix. */
+  size_t n = strlen(prefix);
+  if (n > sizeof err->msg - 3)
+    n = sizeof err->msg - 3;
+  memcpy(err->msg, prefix, n);
+  memcpy(err->msg + n, ": ", 2);
+  n += 2;
+  size_t m = strnlen(old, sizeof old - 1);
+  if (m > sizeof err->msg - 1 - n)
+    m = sizeof err->msg - 1 - n;
+  memcpy(err->msg + n, old, m);
+  err->msg[n + m] = '\0';
   return err->code;
 }
 
