@@ -3,12 +3,14 @@
  *
  * A pattern is matched against the whole '/'-separated relative path:
  *   *      any run of characters except '/'
- *   **     as a whole segment ("**\/", "/**", "a/**\/b"): zero or more segments
+ *   **     as a whole segment (at the start, at the end or between two
+ *          slashes): zero or more whole segments
  *   ?      one character except '/'
  *   [abc] [a-z] [!x] [^x]   one character from (not from) the set, never '/'
  *   {a,b}  alternatives (nesting allowed, at most 64 expansions)
  *   \x     the character x literally
- * "*.py" therefore matches only top-level files; write "**\/*.py" for all.
+ * So "*.py" matches only top-level files; to match Python files at any
+ * depth, put a "**" segment in front of "*.py".
  * Matching is linear-time in practice (no exponential backtracking).
  */
 #ifndef MLG_GLOB_H

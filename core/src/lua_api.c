@@ -1,0 +1,340 @@
+#include "lua_api.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include <time.h>
+
+#include "atlas.h"
+#include "buf.h"
+#include "embedded.h"
+#include "isolate.h"
+#include "node.h"
+#include "mlgate/version.h"
+#include "parse.h"
+
+#define MAX_DEPTH 64
+
+static const char env_key = 'E';
+
+mlg_lua_env *mlg_lua_env_of(lua_State *L)
+{
+  mlg_lua_env *env;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key);
+  env = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return env;
+}
+
+void mlg_lua_env_release(mlg_lua_env *env)
+{
+  if (!env)
+    return;
+  free(env->snip_path);
+  free(env->snip_text);
+  env->snip_path = env->snip_text = NULL;
+  env->snip_len = 0;
+}
+
+void mlg_lua_push_null(lua_State *L)
+{
+  lua_pushlightuserdata(L, NULL);
+}
+
+int mlg_lua_is_null(lua_State *L, int idx)
+{
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
+}
+
+int mlg_lua_emit(mlg_lua_env *env, const mlg_node *rec)
+{
+  mlg_buf out = MLG_BUF_INIT;
+  int rc = mlg_json_write(&out, rec, 0, NULL);
+  if (rc == 0)
+    rc = mlg_buf_putc(&out, '\n');
+  if (rc == 0)
+    rc = mlg_write_all(env->out_fd, out.ptr, out.len);
+  mlg_buf_free(&out);
+  return rc;
+}
+
+/* --- documents owned by the Lua stack ------------------------------------ */
+
+typedef struct doc_box {
+  mlg_doc *doc;
+} doc_box;
+
+static int box_gc(lua_State *L)
+{
+  doc_box *b = lua_touserdata(L, 1);
+  mlg_doc_free(b->doc);
+  b->doc = NULL;
+  return 0;
+}
+
+mlg_doc **mlg_lua_doc_slot(lua_State *L)
+{
+  doc_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->doc = NULL;
+  if (luaL_newmetatable(L, "mlgate.docbox")) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+  }
+  lua_setmetatable(L, -2);
+  return &b->doc;
+}
+
+mlg_doc *mlg_lua_new_doc(lua_State *L)
+{
+  mlg_doc **slot = mlg_lua_doc_slot(L);
+  *slot = mlg_doc_new(NULL);
+  return *slot;
+}
+
+/* --- Lua value -> document node ---------------------------------------- */
+
+static int key_cmp(const void *a, const void *b)
+{
+  const mlg_pair *x = a, *y = b;
+  size_t n = x->key->u.str.len < y->key->u.str.len ? x->key->u.str.len : y->key->u.str.len;
+  int c = memcmp(x->key->u.str.ptr, y->key->u.str.ptr, n);
+  if (c)
+    return c;
+  return x->key->u.str.len < y->key->u.str.len ? -1 : x->key->u.str.len > y->key->u.str.len;
+}
+
+static mlg_node *oom(lua_State *L)
+{
+  luaL_error(L, "out of memory while converting a value");
+  return NULL;
+}
+
+mlg_node *mlg_lua_to_node(lua_State *L, int idx, mlg_doc *doc, int depth)
+{
+  mlg_node *n = NULL;
+  idx = lua_absindex(L, idx);
+
+  if (depth > MAX_DEPTH)
+    luaL_error(L, "value nested more than %d levels deep (or cyclic)", MAX_DEPTH);
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL:
+    n = mlg_node_null(doc);
+    break;
+  case LUA_TBOOLEAN:
+    n = mlg_node_bool(doc, lua_toboolean(L, idx));
+    break;
+  case LUA_TNUMBER:
+    if (lua_isinteger(L, idx))
+      n = mlg_node_int(doc, (int64_t)lua_tointeger(L, idx));
+    else {
+      double d = lua_tonumber(L, idx);
+      n = isfinite(d) ? mlg_node_float(doc, d) : mlg_node_null(doc);
+    }
+    break;
+  case LUA_TSTRING: {
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    n = mlg_node_strn(doc, s, len);
+    break;
+  }
+  case LUA_TLIGHTUSERDATA:
+    if (mlg_lua_is_null(L, idx)) {
+      n = mlg_node_null(doc);
+      break;
+    }
+    /* fall through */
+  case LUA_TTABLE: {
+    lua_Integer len, count = 0;
+    if (lua_type(L, idx) != LUA_TTABLE)
+      goto bad;
+    luaL_checkstack(L, 4, "value too deep");
+    len = (lua_Integer)lua_rawlen(L, idx);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+      count++;
+      lua_pop(L, 1);
+    }
+    if (len > 0 && count == len) {
+      lua_Integer i;
+      n = mlg_node_seq(doc);
+      if (!n)
+        return oom(L);
+      for (i = 1; i <= len; i++) {
+        lua_rawgeti(L, idx, i);
+        if (mlg_seq_push(doc, n, mlg_lua_to_node(L, -1, doc, depth + 1)) != 0)
+          return oom(L);
+        lua_pop(L, 1);
+      }
+    } else {
+      n = mlg_node_map(doc);
+      if (!n)
+        return oom(L);
+      lua_pushnil(L);
+      while (lua_next(L, idx)) {
+        mlg_node *k;
+        if (lua_type(L, -2) == LUA_TSTRING) {
+          size_t kl;
+          const char *ks = lua_tolstring(L, -2, &kl);
+          k = mlg_node_strn(doc, ks, kl);
+        } else if (lua_type(L, -2) == LUA_TNUMBER) {
+          char num[64];
+          if (lua_isinteger(L, -2))
+            snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, -2));
+          else
+            snprintf(num, sizeof num, "%.14g", lua_tonumber(L, -2));
+          k = mlg_node_str(doc, num);
+        } else {
+          luaL_error(L, "cannot convert a table with %s keys", luaL_typename(L, -2));
+          return NULL;
+        }
+        if (!k || mlg_map_put(doc, n, k, mlg_lua_to_node(L, -1, doc, depth + 1)) != 0)
+          return oom(L);
+        lua_pop(L, 1);
+      }
+      /* Sorted keys: the same table always gives the same bytes. */
+      if (n->u.map.len > 1)
+        qsort(n->u.map.pairs, n->u.map.len, sizeof *n->u.map.pairs, key_cmp);
+    }
+    break;
+  }
+  default:
+  bad:
+    luaL_error(L, "cannot convert a %s value", luaL_typename(L, idx));
+    return NULL;
+  }
+  if (!n)
+    return oom(L);
+  return n;
+}
+
+/* --- mlgate.atlas --------------------------------------------------------- */
+
+static int l_atlas_name(lua_State *L)
+{
+  const mlg_atlas_entry *e = mlg_atlas_find(luaL_checkstring(L, 1));
+  if (!e)
+    return 0;
+  lua_pushstring(L, e->name);
+  lua_pushstring(L, mlg_atlas_kind_name(e->kind));
+  return 2;
+}
+
+static int l_today(lua_State *L)
+{
+  int32_t days = mlg_date_today();
+  char buf[16];
+  time_t t = (time_t)days * 86400;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+static int l_isnull(lua_State *L)
+{
+  lua_pushboolean(L, mlg_lua_is_null(L, 1));
+  return 1;
+}
+
+/* Loads every embedded lua/mlgate/NAME.lua: init.lua first (it extends the
+ * table it is given), then the others as mlgate.NAME = chunk(mlgate). */
+static int load_sdk(lua_State *L, int mlgate_idx, mlg_err *err)
+{
+  const mlg_embedded_file *init = mlg_embedded_find("lua/mlgate/init.lua");
+  unsigned i;
+  const char prefix[] = "lua/mlgate/";
+
+  for (i = 0; i < mlg_embedded_count + 1; i++) {
+    const mlg_embedded_file *f = i == 0 ? init : &mlg_embedded_files[i - 1];
+    char chunkname[256], name[128];
+    size_t nlen;
+    if (!f || (i > 0 && f == init))
+      continue;
+    if (strncmp(f->path, prefix, sizeof prefix - 1) != 0)
+      continue;
+    nlen = strlen(f->path + sizeof prefix - 1);
+    if (nlen < 5 || nlen - 4 >= sizeof name)
+      continue;
+    memcpy(name, f->path + sizeof prefix - 1, nlen - 4);
+    name[nlen - 4] = '\0';
+    snprintf(chunkname, sizeof chunkname, "@%s", f->path);
+    if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK) {
+      mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      return MLG_EPOLICY;
+    }
+    lua_pushvalue(L, mlgate_idx);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+      mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path,
+                  lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+      lua_pop(L, 1);
+      return MLG_EPOLICY;
+    }
+    if (i > 0 && !lua_isnil(L, -1))
+      lua_setfield(L, mlgate_idx, name);
+    else
+      lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static int open_api(lua_State *L)
+{
+  mlg_lua_env *env = lua_touserdata(L, 1);
+  int top;
+
+  lua_pushlightuserdata(L, env);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
+
+  lua_newtable(L);
+  top = lua_gettop(L);
+  mlg_lua_push_null(L);
+  lua_setfield(L, top, "null");
+  lua_pushcfunction(L, l_isnull);
+  lua_setfield(L, top, "isnull");
+  lua_pushcfunction(L, l_today);
+  lua_setfield(L, top, "today");
+  lua_pushstring(L, MLGATE_VERSION);
+  lua_setfield(L, top, "version");
+
+  lua_newtable(L);
+  lua_pushcfunction(L, l_atlas_name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, mlg_atlas_version());
+  lua_setfield(L, -2, "version");
+  lua_setfield(L, top, "atlas");
+
+  mlg_lua_open_fs(L);
+  mlg_lua_open_doc(L);
+  mlg_lua_open_hash(L);
+  mlg_lua_open_re(L);
+  mlg_lua_open_log(L);
+  lua_settop(L, top);
+
+  lua_pushvalue(L, top);
+  lua_setglobal(L, "mlgate");
+  return 1;
+}
+
+int mlg_lua_api_open(lua_State *L, mlg_lua_env *env, mlg_err *err)
+{
+  int rc;
+  lua_pushcfunction(L, open_api);
+  lua_pushlightuserdata(L, env);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    mlg_err_set(err, MLG_ENOMEM, "cannot set up the policy API: %s",
+                lua_tostring(L, -1) ? lua_tostring(L, -1) : "out of memory");
+    lua_pop(L, 1);
+    return MLG_ENOMEM;
+  }
+  rc = load_sdk(L, lua_gettop(L), err);
+  lua_pop(L, 1);
+  return rc;
+}
