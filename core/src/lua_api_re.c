@@ -266,32 +266,42 @@ static int cached(lua_State *L, int pat_idx, const char *flags)
 /* f(s, pattern [, init [, flags]]) */
 static int f_find(lua_State *L)
 {
-  int r = cached(L, 2, luaL_optstring(L, 4, ""));
+  int r;
+  lua_settop(L, 4); /* the cached regex goes above the arguments */
+  r = cached(L, 2, luaL_optstring(L, 4, ""));
   return do_find(L, lua_touserdata(L, r), 1, 3);
 }
 
 static int f_match(lua_State *L)
 {
-  int r = cached(L, 2, luaL_optstring(L, 4, ""));
+  int r;
+  lua_settop(L, 4);
+  r = cached(L, 2, luaL_optstring(L, 4, ""));
   return do_match(L, lua_touserdata(L, r), 1, 3);
 }
 
 /* f(s, pattern [, flags]) */
 static int f_test(lua_State *L)
 {
-  int r = cached(L, 2, luaL_optstring(L, 3, ""));
+  int r;
+  lua_settop(L, 3);
+  r = cached(L, 2, luaL_optstring(L, 3, ""));
   return do_test(L, lua_touserdata(L, r), 1);
 }
 
 static int f_gmatch(lua_State *L)
 {
-  int r = cached(L, 2, luaL_optstring(L, 3, ""));
+  int r;
+  lua_settop(L, 3);
+  r = cached(L, 2, luaL_optstring(L, 3, ""));
   return make_iter(L, r, 1, 0);
 }
 
 static int f_gfind(lua_State *L)
 {
-  int r = cached(L, 2, luaL_optstring(L, 3, ""));
+  int r;
+  lua_settop(L, 3);
+  r = cached(L, 2, luaL_optstring(L, 3, ""));
   return make_iter(L, r, 1, 1);
 }
 

@@ -1,0 +1,412 @@
+#include "engine.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "isolate.h"
+#include "parse.h"
+#include "policy_run.h"
+
+#define MAX_LOG_LINES 200
+
+typedef struct task_state {
+  size_t policy;
+  int got_meta, meta_ok, done_seen;
+  int load_error;
+  char *last_file;
+  int current_gate; /* begun and not ended, or -1 */
+  unsigned logs;
+} task_state;
+
+typedef struct run_ctx {
+  mlg_policy_set *set;
+  const mlg_engine_opts *o;
+  mlg_report *r;
+  task_state *tasks;
+  const size_t *idx;
+  mlg_err *first_err; /* metadata-only runs without a report */
+  int failed;
+  mlg_job job;        /* what the children run */
+} run_ctx;
+
+static int child_main(void *ud, size_t task, int out_fd)
+{
+  run_ctx *c = ud;
+  return mlg_policy_child(&c->job, task, out_fd);
+}
+
+static const char *policy_name(const run_ctx *c, const task_state *t)
+{
+  const mlg_policy *p = &c->set->items[t->policy];
+  return p->loaded ? p->id : p->path;
+}
+
+static void add_error(run_ctx *c, task_state *t, int gate, const char *path, const char *msg,
+                      const char *where)
+{
+  c->failed = 1;
+  if (c->r) {
+    mlg_report_add_error(c->r, gate, policy_name(c, t), path, msg, where);
+  } else if (c->first_err && c->first_err->code == 0) {
+    mlg_err_set(c->first_err, MLG_EPOLICY, "%s: %s%s%s", policy_name(c, t), msg,
+                where && *where ? " at " : "", where && *where ? where : "");
+  }
+}
+
+static const char *rec_str(const mlg_node *rec, const char *key)
+{
+  return mlg_node_as_str(mlg_map_get(rec, key), NULL);
+}
+
+static uint32_t rec_u32(const mlg_node *rec, const char *key)
+{
+  int64_t v = mlg_node_as_int(mlg_map_get(rec, key), 0);
+  return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Deep copy of a details tree from a record into the report's document. */
+static mlg_node *copy_node(mlg_doc *doc, const mlg_node *n, int depth)
+{
+  mlg_node *c;
+  size_t i;
+  if (depth > 100)
+    return mlg_node_null(doc);
+  switch (n->type) {
+  case MLG_NULL: return mlg_node_null(doc);
+  case MLG_BOOL: return mlg_node_bool(doc, n->u.boolean);
+  case MLG_INT: return mlg_node_int(doc, n->u.integer);
+  case MLG_FLOAT: return mlg_node_float(doc, n->u.number);
+  case MLG_STR: return mlg_node_strn(doc, n->u.str.ptr, n->u.str.len);
+  case MLG_SEQ:
+    if (!(c = mlg_node_seq(doc)))
+      return NULL;
+    for (i = 0; i < n->u.seq.len; i++)
+      if (mlg_seq_push(doc, c, copy_node(doc, n->u.seq.items[i], depth + 1)) != 0)
+        return NULL;
+    return c;
+  default:
+    if (!(c = mlg_node_map(doc)))
+      return NULL;
+    for (i = 0; i < n->u.map.len; i++)
+      if (mlg_map_put(doc, c, copy_node(doc, n->u.map.pairs[i].key, depth + 1),
+                      copy_node(doc, n->u.map.pairs[i].val, depth + 1)) != 0)
+        return NULL;
+    return c;
+  }
+}
+
+static const char *const *copy_list(mlg_report *r, const mlg_globs *g)
+{
+  const char **items;
+  size_t i;
+  if (!g->len)
+    return NULL;
+  items = mlg_doc_alloc(r->doc, g->len * sizeof *items);
+  if (!items)
+    return NULL;
+  for (i = 0; i < g->len; i++)
+    items[i] = mlg_report_str(r, g->items[i]);
+  return items;
+}
+
+static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
+{
+  const mlg_policy *p = &c->set->items[t->policy];
+  mlg_report *r = c->r;
+  mlg_finding *f;
+  const char *s;
+  int g, v;
+
+  if (!r || !p->loaded)
+    return;
+  g = mlg_gate_parse(rec_str(rec, "gate"));
+  if (g < 0 || !(p->gates & (1u << g)))
+    return;
+  f = mlg_report_add_finding(r);
+  if (!f) {
+    add_error(c, t, g, "", "out of memory while collecting findings", "");
+    return;
+  }
+  f->policy = mlg_report_str(r, p->id);
+  f->gate = (mlg_gate)g;
+  f->severity = p->severity;
+  if ((s = rec_str(rec, "severity")) && (v = mlg_severity_parse(s)) >= 0)
+    f->severity = (mlg_severity)v;
+  f->confidence = p->confidence;
+  if ((s = rec_str(rec, "confidence")) && (v = mlg_confidence_parse(s)) >= 0)
+    f->confidence = (mlg_confidence)v;
+  f->message = mlg_report_str(r, rec_str(rec, "message") ? rec_str(rec, "message") : "");
+  f->loc.path = mlg_report_str(r, rec_str(rec, "path") ? rec_str(rec, "path") : "");
+  f->loc.line = rec_u32(rec, "line");
+  f->loc.column = rec_u32(rec, "column");
+  f->loc.end_line = rec_u32(rec, "end_line");
+  f->loc.end_column = rec_u32(rec, "end_column");
+  f->loc.member = mlg_report_str(r, rec_str(rec, "member"));
+  f->loc.offset = mlg_map_get(rec, "offset") ? mlg_node_as_int(mlg_map_get(rec, "offset"), -1)
+                                             : -1;
+  f->atlas = copy_list(r, &p->atlas);
+  f->natlas = f->atlas ? p->atlas.len : 0;
+  f->aliases = copy_list(r, &p->aliases);
+  f->naliases = f->aliases ? p->aliases.len : 0;
+  f->key = mlg_report_str(r, rec_str(rec, "key"));
+  f->snippet = mlg_report_str(r, rec_str(rec, "snippet"));
+  f->indent_col = (int)mlg_node_as_int(mlg_map_get(rec, "indent"), 0);
+  if (mlg_map_get(rec, "details"))
+    f->details = copy_node(r->doc, mlg_map_get(rec, "details"), 0);
+}
+
+static void print_log(const run_ctx *c, const task_state *t, const mlg_node *rec)
+{
+  const char *level = rec_str(rec, "level");
+  mlg_buf line = MLG_BUF_INIT;
+  if (!level || (strcmp(level, "debug") == 0 && !c->o->verbose))
+    return;
+  mlg_buf_printf(&line, "mlgate: [%s] %s: ", policy_name(c, t), level);
+  mlg_sanitize_line(&line, rec_str(rec, "message"));
+  mlg_buf_putc(&line, '\n');
+  if (line.ptr)
+    fputs(line.ptr, stderr);
+  mlg_buf_free(&line);
+}
+
+static void on_line(void *ud, size_t task, const char *text, size_t len)
+{
+  run_ctx *c = ud;
+  task_state *t = &c->tasks[task];
+  mlg_policy *p = &c->set->items[t->policy];
+  mlg_doc *doc = NULL;
+  const mlg_node *rec;
+  const char *type;
+  mlg_err e;
+
+  if (mlg_json_parse(&doc, text, len, "policy output", NULL, &e) != 0) {
+    add_error(c, t, t->current_gate, "", "sent a malformed record to the engine", "");
+    return;
+  }
+  rec = doc->root;
+  type = rec_str(rec, "t");
+  if (!type) {
+    mlg_doc_free(doc);
+    return;
+  }
+  if (strcmp(type, "meta") == 0) {
+    t->got_meta = 1;
+    if (p->loaded) { /* second run of a known policy (mlgate test) */
+      t->meta_ok = 1;
+    } else if (mlg_policy_set_meta(p, rec, &e) == 0) {
+      t->meta_ok = 1;
+      mlg_doc_free(p->doc);
+      p->doc = doc; /* metadata strings point into it */
+      doc = NULL;
+    } else {
+      add_error(c, t, -1, "", e.msg, p->path);
+    }
+  } else if (strcmp(type, "load_error") == 0) {
+    t->load_error = 1;
+    add_error(c, t, -1, "", rec_str(rec, "message") ? rec_str(rec, "message") : "load failed",
+              rec_str(rec, "where"));
+  } else if (strcmp(type, "begin") == 0) {
+    t->current_gate = mlg_gate_parse(rec_str(rec, "gate"));
+  } else if (strcmp(type, "end") == 0) {
+    t->current_gate = -1;
+    free(t->last_file);
+    t->last_file = NULL;
+  } else if (strcmp(type, "file") == 0) {
+    free(t->last_file);
+    t->last_file = rec_str(rec, "path") ? strdup(rec_str(rec, "path")) : NULL;
+  } else if (strcmp(type, "finding") == 0) {
+    on_finding(c, t, rec);
+  } else if (strcmp(type, "error") == 0) {
+    if (t->meta_ok || !p->loaded) {
+      mlg_buf msg = MLG_BUF_INIT;
+      const mlg_node *lim = mlg_map_get(rec, "limit");
+      const char *m = rec_str(rec, "message");
+      if (lim && lim->type == MLG_BOOL && lim->u.boolean)
+        mlg_buf_printf(&msg, "policy %s", m ? m : "hit a limit");
+      else
+        mlg_buf_puts(&msg, m ? m : "error");
+      add_error(c, t, mlg_gate_parse(rec_str(rec, "gate")), rec_str(rec, "path"),
+                msg.ptr ? msg.ptr : "error", rec_str(rec, "where"));
+      mlg_buf_free(&msg);
+    }
+  } else if (strcmp(type, "log") == 0) {
+    if (++t->logs <= MAX_LOG_LINES)
+      print_log(c, t, rec);
+  } else if (strcmp(type, "done") == 0) {
+    t->done_seen = 1;
+  }
+  mlg_doc_free(doc);
+}
+
+static void on_end(void *ud, size_t task, const mlg_child_result *res)
+{
+  run_ctx *c = ud;
+  task_state *t = &c->tasks[task];
+  const mlg_config *cfg = c->o->cfg;
+  char msg[1024], sig[96], during[600] = "";
+  uint64_t time_ms = cfg && cfg->limits.time_ms ? cfg->limits.time_ms : 5000;
+
+  if (t->last_file)
+    snprintf(during, sizeof during, " while checking '%s'", t->last_file);
+  else if (t->current_gate >= 0)
+    snprintf(during, sizeof during, " in the %s gate",
+             mlg_gate_name((mlg_gate)t->current_gate));
+  else if (!t->got_meta)
+    snprintf(during, sizeof during, " while loading");
+  msg[0] = '\0';
+  switch (res->end) {
+  case MLG_CHILD_TIMEOUT:
+    snprintf(msg, sizeof msg, "policy exceeded its time limit of %llu ms%s",
+             (unsigned long long)time_ms, during);
+    break;
+  case MLG_CHILD_OVERFLOW:
+    snprintf(msg, sizeof msg, "policy sent more output than the engine accepts%s", during);
+    break;
+  case MLG_CHILD_SIGNALED:
+    if (res->status == 0)
+      snprintf(msg, sizeof msg, "policy could not be started (fork failed)");
+    else if (res->status == SIGKILL || res->status == SIGSEGV)
+      snprintf(msg, sizeof msg,
+               "policy evaluation crashed with %s%s (the Lua VM or a native analyser died, "
+               "possibly out of memory); the gate fails closed",
+               mlg_signal_name(res->status, sig, sizeof sig), during);
+    else
+      snprintf(msg, sizeof msg, "policy evaluation crashed with %s%s; the gate fails closed",
+               mlg_signal_name(res->status, sig, sizeof sig), during);
+    break;
+  case MLG_CHILD_EXITED:
+    if (res->status != 0 && !t->load_error)
+      snprintf(msg, sizeof msg, "policy evaluation exited with status %d%s", res->status,
+               during);
+    else if (res->status == 0 && !t->done_seen)
+      snprintf(msg, sizeof msg, "policy evaluation ended before finishing%s", during);
+    break;
+  }
+  if (msg[0])
+    add_error(c, t, t->current_gate, t->last_file ? t->last_file : "", msg,
+              c->set->items[t->policy].path);
+  free(t->last_file);
+  t->last_file = NULL;
+}
+
+static void on_tick(void *ud, size_t done, size_t total)
+{
+  run_ctx *c = ud;
+  if (!c->o->progress)
+    return;
+  fprintf(stderr, "\rmlgate: %zu/%zu policies evaluated", done, total);
+  fflush(stderr);
+}
+
+int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_engine_opts *o,
+                   mlg_report *r, mlg_err *err)
+{
+  run_ctx c;
+  mlg_job *job = &c.job;
+  mlg_pool pool;
+  int keep[1];
+  size_t i;
+  int rc;
+
+  if (n == 0)
+    return 0;
+  memset(&c, 0, sizeof c);
+  c.set = set;
+  c.o = o;
+  c.r = r;
+  c.idx = idx;
+  c.first_err = err;
+  if (err)
+    mlg_err_clear(err);
+  c.tasks = calloc(n, sizeof *c.tasks);
+  if (!c.tasks)
+    return mlg_err_set(err, MLG_ENOMEM, "out of memory");
+  for (i = 0; i < n; i++) {
+    c.tasks[i].policy = idx[i];
+    c.tasks[i].current_gate = -1;
+  }
+
+  job->set = set;
+  job->tasks = idx;
+  job->ntasks = n;
+  job->ws = o->ws;
+  job->cfg = o->cfg;
+  job->gates = o->ws ? o->gates : 0;
+  job->params = o->params;
+  job->verbose = o->verbose;
+
+  memset(&pool, 0, sizeof pool);
+  pool.ntasks = n;
+  pool.jobs = o->jobs;
+  pool.limits.time_ms = o->cfg && o->cfg->limits.time_ms ? o->cfg->limits.time_ms : 5000;
+  pool.limits.memory_bytes =
+    o->cfg && o->cfg->limits.memory_bytes ? o->cfg->limits.memory_bytes : (uint64_t)256 << 20;
+  if (o->ws && o->ws->rootfd >= 0) {
+    keep[0] = o->ws->rootfd;
+    pool.keep_fds = keep;
+    pool.nkeep = 1;
+  }
+  pool.run = child_main;
+  pool.on_line = on_line;
+  pool.on_end = on_end;
+  pool.on_tick = on_tick;
+  pool.ud = &c;
+  rc = mlg_pool_run(&pool, err);
+  if (o->progress) {
+    fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+  }
+  for (i = 0; i < n; i++)
+    free(c.tasks[i].last_file);
+  free(c.tasks);
+  if (rc != 0)
+    return rc;
+  if (!r && c.failed)
+    return err ? err->code : MLG_EPOLICY;
+  return 0;
+}
+
+int mlg_engine_load_all(mlg_policy_set *set, const mlg_config *cfg, mlg_report *r,
+                        mlg_err *err)
+{
+  mlg_engine_opts o;
+  size_t *idx, i, j, n = 0;
+  int rc;
+
+  memset(&o, 0, sizeof o);
+  o.cfg = cfg;
+  idx = calloc(set->len ? set->len : 1, sizeof *idx);
+  if (!idx)
+    return mlg_err_set(err, MLG_ENOMEM, "out of memory");
+  for (i = 0; i < set->len; i++)
+    if (!set->items[i].loaded)
+      idx[n++] = i;
+  rc = mlg_engine_run(set, idx, n, &o, r, err);
+  free(idx);
+  if (rc != 0 && !r)
+    return rc;
+  /* Two files declaring the same id would make findings ambiguous. */
+  for (i = 0; i < set->len; i++) {
+    mlg_policy *a = &set->items[i];
+    if (!a->loaded)
+      continue;
+    for (j = i + 1; j < set->len; j++) {
+      mlg_policy *b = &set->items[j];
+      char msg[1024];
+      if (!b->loaded || strcmp(a->id, b->id) != 0)
+        continue;
+      snprintf(msg, sizeof msg, "policy id '%s' is declared by both %s and %s; ids must be "
+                                "unique",
+               a->id, a->path, b->path);
+      b->loaded = 0;
+      if (r)
+        mlg_report_add_error(r, -1, a->id, "", msg, b->path);
+      else
+        return mlg_err_set(err, MLG_EPOLICY, "%s", msg);
+    }
+  }
+  return rc;
+}

@@ -1,0 +1,346 @@
+#include "eval.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "config.h"
+#include "engine.h"
+#include "fsx.h"
+#include "git.h"
+#include "glob.h"
+#include "policy.h"
+
+/* Engine notices reported as findings (see `mlgate explain`). */
+#define WAIVER_EXPIRED "mlgate/waiver-expired"
+#define WAIVER_REFUSED "mlgate/waiver-refused"
+
+static uint64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void config_error(mlg_report *r, const char *path, const char *msg)
+{
+  mlg_report_add_error(r, -1, "", path ? path : "", msg, "");
+}
+
+/* "file:line:col" of a config span, for config errors found after
+ * loading (unknown policy ids, params). */
+static void cfg_where(char *buf, size_t size, const mlg_config *cfg, const mlg_span *sp)
+{
+  snprintf(buf, size, "%s:%u:%u", cfg->path ? cfg->path : "mlgate.yml", sp->line, sp->col);
+}
+
+static int same_kind(const mlg_node *dflt, const mlg_node *v)
+{
+  if (dflt->type == MLG_NULL)
+    return 1;
+  if (dflt->type == MLG_FLOAT && v->type == MLG_INT)
+    return 1;
+  if (dflt->type == MLG_MAP && dflt->u.map.len == 0 && v->type == MLG_SEQ)
+    return 1; /* {} in Lua is also an empty list */
+  return dflt->type == v->type;
+}
+
+/* Config entries must name real policies and params of the right types:
+ * a typo must not silently leave a policy at its defaults. */
+static void check_config(mlg_report *r, const mlg_config *cfg, const mlg_policy_set *set)
+{
+  size_t i, j;
+  char where[600], msg[1024];
+
+  for (i = 0; i < cfg->npolicies; i++) {
+    const mlg_policy_cfg *pc = &cfg->policies[i];
+    const mlg_policy *p = mlg_policy_find(set, pc->id);
+    cfg_where(where, sizeof where, cfg, &pc->span);
+    if (!p) {
+      snprintf(msg, sizeof msg, "%s: unknown policy '%s' (run 'mlgate list' to see policy ids)",
+               where, pc->id);
+      config_error(r, cfg->path, msg);
+      continue;
+    }
+    if (!pc->params)
+      continue;
+    for (j = 0; j < pc->params->u.map.len; j++) {
+      const mlg_pair *kv = &pc->params->u.map.pairs[j];
+      const char *name = kv->key->u.str.ptr;
+      const mlg_node *dflt = p->params ? mlg_map_get(p->params, name) : NULL;
+      cfg_where(where, sizeof where, cfg, &kv->key->span);
+      if (!dflt) {
+        mlg_buf known = MLG_BUF_INIT;
+        size_t k;
+        for (k = 0; p->params && k < p->params->u.map.len; k++)
+          mlg_buf_printf(&known, "%s%s", k ? ", " : "", p->params->u.map.pairs[k].key->u.str.ptr);
+        snprintf(msg, sizeof msg, "%s: policy '%s' has no parameter '%s' (%s%s)", where, pc->id,
+                 name, known.len ? "its parameters are " : "it takes no parameters",
+                 known.len ? known.ptr : "");
+        mlg_buf_free(&known);
+        config_error(r, cfg->path, msg);
+      } else if (!same_kind(dflt, kv->val)) {
+        cfg_where(where, sizeof where, cfg, &kv->val->span);
+        snprintf(msg, sizeof msg, "%s: parameter '%s' of policy '%s' must be a %s, got a %s",
+                 where, name, pc->id, mlg_node_typename(dflt), mlg_node_typename(kv->val));
+        config_error(r, cfg->path, msg);
+      }
+    }
+  }
+  for (i = 0; i < cfg->nwaivers; i++) {
+    const mlg_waiver *w = &cfg->waivers[i];
+    if (mlg_policy_find(set, w->policy))
+      continue;
+    cfg_where(where, sizeof where, cfg, &w->span);
+    snprintf(msg, sizeof msg, "%s: waiver for unknown policy '%s'", where, w->policy);
+    config_error(r, cfg->path, msg);
+  }
+}
+
+static int waiver_matches(const mlg_waiver *w, const mlg_finding *f)
+{
+  if (strcmp(w->policy, f->policy) != 0)
+    return 0;
+  if (w->path && !mlg_glob_match(w->path, f->loc.path))
+    return 0;
+  if (w->fingerprint && strncmp(f->fingerprint, w->fingerprint, strlen(w->fingerprint)) != 0)
+    return 0;
+  return 1;
+}
+
+/* A finding from the engine itself, located in the config file. */
+static void notice(mlg_report *r, const mlg_config *cfg, const mlg_waiver *w, mlg_gate gate,
+                   const char *policy, const char *message)
+{
+  mlg_finding *f = mlg_report_add_finding(r);
+  const char *base;
+  if (!f)
+    return;
+  base = cfg->path ? strrchr(cfg->path, '/') : NULL;
+  f->policy = policy;
+  f->gate = gate;
+  f->severity = MLG_SEV_LOW;
+  f->confidence = MLG_CONF_HIGH;
+  f->message = mlg_report_str(r, message);
+  f->loc.path = mlg_report_str(r, base ? base + 1 : cfg->path ? cfg->path : "mlgate.yml");
+  f->loc.line = w->span.line;
+  f->loc.column = w->span.col;
+  f->key = mlg_report_str(r, message);
+}
+
+static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_policy_set *set,
+                              int fail_on)
+{
+  size_t i, k, nreal = r->nfindings;
+  int32_t today = mlg_date_today();
+  unsigned char *expired_used = calloc(cfg->nwaivers ? cfg->nwaivers : 1, 1);
+  char msg[1024];
+
+  /* Fingerprints first: waivers may name them. */
+  mlg_report_finalize_order(r);
+  for (i = 0; i < nreal; i++) {
+    mlg_finding *f = &r->findings[i];
+    const mlg_policy *p = mlg_policy_find(set, f->policy);
+    const mlg_policy_cfg *pc = mlg_config_policy(cfg, f->policy);
+    mlg_enforcement enf = p ? mlg_policy_enforcement(p, cfg) : MLG_ENF_SOFT;
+    if (pc && pc->severity >= 0)
+      f->severity = (mlg_severity)pc->severity;
+    f->blocking = enf != MLG_ENF_ADVISORY && (int)f->severity >= fail_on;
+    for (k = 0; k < cfg->nwaivers; k++) {
+      const mlg_waiver *w = &cfg->waivers[k];
+      if (!waiver_matches(w, f))
+        continue;
+      if (w->expires_day < today) {
+        if (expired_used && !expired_used[k]) {
+          expired_used[k] = 1;
+          snprintf(msg, sizeof msg, "waiver for %s expired on %s and no longer applies; fix "
+                                    "the finding or renew the waiver with a new reason",
+                   w->policy, w->expires);
+          notice(r, cfg, w, f->gate, WAIVER_EXPIRED, msg);
+          f = &r->findings[i]; /* the array may have moved */
+        }
+        continue;
+      }
+      if (enf == MLG_ENF_HARD) {
+        snprintf(msg, sizeof msg, "waiver for %s is refused: the policy's enforcement is hard",
+                 w->policy);
+        notice(r, cfg, w, f->gate, WAIVER_REFUSED, msg);
+        f = &r->findings[i];
+        continue;
+      }
+      f->waived = 1;
+      f->blocking = 0;
+      f->waiver_reason = mlg_report_str(r, w->reason);
+      break;
+    }
+  }
+  /* Expired waivers are reported even when their finding is gone. */
+  for (k = 0; k < cfg->nwaivers; k++) {
+    const mlg_waiver *w = &cfg->waivers[k];
+    const mlg_policy *p = mlg_policy_find(set, w->policy);
+    int g;
+    if (w->expires_day >= today || (expired_used && expired_used[k]) || !p)
+      continue;
+    for (g = 0; g < MLG_GATE_COUNT && !((p->gates >> g) & 1); g++)
+      ;
+    if (g == MLG_GATE_COUNT || !r->gates[g].evaluated)
+      continue;
+    snprintf(msg, sizeof msg, "waiver for %s expired on %s; remove it from the config",
+             w->policy, w->expires);
+    notice(r, cfg, w, (mlg_gate)g, WAIVER_EXPIRED, msg);
+  }
+  free(expired_used);
+  if (r->nfindings != nreal)
+    mlg_report_finalize_order(r);
+}
+
+static int load_config(mlg_config **cfg, const mlg_eval_opts *o, const char *root_dir,
+                       mlg_report *r)
+{
+  char path[4200];
+  struct stat st;
+  mlg_err e;
+
+  if (o->no_config)
+    return mlg_config_new(cfg, &e) == 0 ? 0 : (config_error(r, "", e.msg), -1);
+  if (o->config_path) {
+    if (mlg_config_load(cfg, o->config_path, &e) != 0) {
+      config_error(r, o->config_path, e.msg);
+      return -1;
+    }
+    return 0;
+  }
+  snprintf(path, sizeof path, "%s/mlgate.yml", root_dir);
+  if (stat(path, &st) == 0) {
+    if (mlg_config_load(cfg, path, &e) != 0) {
+      config_error(r, path, e.msg);
+      return -1;
+    }
+    return 0;
+  }
+  return mlg_config_new(cfg, &e) == 0 ? 0 : (config_error(r, "", e.msg), -1);
+}
+
+int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
+{
+  const char *path = o->path ? o->path : ".";
+  uint64_t t0 = now_ms();
+  mlg_report *r = NULL;
+  mlg_config *cfg = NULL;
+  mlg_ws *ws = NULL;
+  mlg_policy_set set = {NULL, 0};
+  mlg_engine_opts eo;
+  mlg_git_info gi;
+  size_t *idx = NULL, n = 0, i;
+  unsigned requested = o->gates ? o->gates : (1u << MLG_GATE_COUNT) - 1;
+  char root_dir[4096];
+  struct stat st;
+  mlg_err e;
+  int g, fail_on, rc;
+
+  if ((rc = mlg_report_new(&r, err)) != 0)
+    return rc;
+  r->root = mlg_report_str(r, path);
+  *out = r;
+
+  /* The config lives in the workspace root: PATH, or the directory of a
+   * single-file PATH. */
+  snprintf(root_dir, sizeof root_dir, "%s", path);
+  if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    char *slash = strrchr(root_dir, '/');
+    if (slash)
+      *slash = '\0';
+    else
+      snprintf(root_dir, sizeof root_dir, ".");
+  }
+  if (load_config(&cfg, o, root_dir, r) != 0)
+    goto finish;
+  if (mlg_ws_open(&ws, path, NULL, &e) != 0) {
+    mlg_report_add_error(r, -1, "", path, e.msg, "");
+    goto finish;
+  }
+  r->files = ws->nfiles;
+  r->bytes = ws->total_bytes;
+  if (mlg_git_describe(&gi, ws->root, NULL) == 0) {
+    r->commit = mlg_report_str(r, gi.commit);
+    r->repository = mlg_report_str(r, gi.repository);
+  }
+
+  if (!o->no_builtins && mlg_policy_add_builtins(&set, &e) != 0) {
+    mlg_report_add_error(r, -1, "", "", e.msg, "");
+    goto finish;
+  }
+  for (i = 0; i < o->npolicy_dirs; i++)
+    if (mlg_policy_add_dir(&set, o->policy_dirs[i], &e) != 0) {
+      mlg_report_add_error(r, -1, "", o->policy_dirs[i], e.msg, "");
+      goto finish;
+    }
+
+  /* One child per policy: it loads the policy, sends its metadata and
+   * evaluates it for the requested gates it belongs to. */
+  idx = calloc(set.len ? set.len : 1, sizeof *idx);
+  if (!idx) {
+    rc = mlg_err_set(err, MLG_ENOMEM, "out of memory");
+    goto finish;
+  }
+  for (i = 0; i < set.len; i++)
+    idx[n++] = i;
+  memset(&eo, 0, sizeof eo);
+  eo.ws = ws;
+  eo.cfg = cfg;
+  eo.gates = requested;
+  eo.verbose = o->verbose;
+  eo.progress = o->progress;
+  eo.jobs = o->jobs;
+  if (mlg_engine_run(&set, idx, n, &eo, r, &e) != 0)
+    mlg_report_add_error(r, -1, "", "", e.msg, "");
+  /* Duplicate ids (already loaded: this only checks uniqueness). */
+  mlg_engine_load_all(&set, cfg, r, &e);
+  check_config(r, cfg, &set);
+
+  for (g = 0; g < MLG_GATE_COUNT; g++) {
+    unsigned count = 0;
+    if (!(requested & (1u << g)))
+      continue;
+    for (i = 0; i < set.len; i++) {
+      const mlg_policy *p = &set.items[i];
+      const mlg_policy_cfg *pc;
+      if (!p->loaded || !(p->gates & (1u << g)))
+        continue;
+      pc = mlg_config_policy(cfg, p->id);
+      if (pc && pc->enabled == 0)
+        continue;
+      count++;
+    }
+    r->gates[g].policies = count;
+    r->gates[g].evaluated = count > 0;
+    r->policies += count;
+    if (count == 0 && o->gates) {
+      char msg[256];
+      snprintf(msg, sizeof msg, "no policies to evaluate in the %s gate; add policies with "
+                                "--policies or enable them in the config",
+               mlg_gate_name((mlg_gate)g));
+      mlg_report_add_error(r, g, "", "", msg, "");
+    }
+  }
+  if (r->policies == 0 && r->nerrors == 0)
+    mlg_report_add_error(r, -1, "", "", "no policies were evaluated; an empty evaluation is "
+                                        "not a pass", "");
+
+  fail_on = o->fail_on >= 0 ? o->fail_on : cfg->fail_on >= 0 ? cfg->fail_on : MLG_SEV_INFO;
+  r->fail_on = fail_on;
+  apply_enforcement(r, cfg, &set, fail_on);
+
+finish:
+  mlg_report_finalize_order(r);
+  mlg_report_decide(r);
+  r->elapsed_ms = now_ms() - t0;
+  free(idx);
+  mlg_policy_set_free(&set);
+  mlg_ws_free(ws);
+  mlg_config_free(cfg);
+  return rc;
+}
