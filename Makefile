@@ -38,7 +38,7 @@ endif
 
 CPPFLAGS_ALL := -Icore/include -Icore/src -I$(BUILD)/gen $(PKG_CFLAGS)
 CFLAGS_ALL := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -MMD -MP $(CFLAGS)
-LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+LDFLAGS_ALL := $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 LIBS_ALL := $(PKG_LIBS) -lm
 
 ifeq ($(V),0)
