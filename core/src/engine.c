@@ -47,6 +47,11 @@ static const char *policy_name(const run_ctx *c, const task_state *t)
 static void add_error(run_ctx *c, task_state *t, int gate, const char *path, const char *msg,
                       const char *where)
 {
+  size_t wl = where ? strlen(where) : 0;
+  /* Lua prefixes messages with "file:line: "; the location is reported
+   * separately, so do not say it twice. */
+  if (wl && strncmp(msg, where, wl) == 0 && msg[wl] == ':' && msg[wl + 1] == ' ')
+    msg += wl + 2;
   c->failed = 1;
   if (c->r) {
     mlg_report_add_error(c->r, gate, policy_name(c, t), path, msg, where);
