@@ -20,9 +20,6 @@
 #include "strtab.h"
 #include "utf8.h"
 
-#define DEFAULT_MAX_BYTES ((size_t)64 << 20)
-#define DEFAULT_MAX_DEPTH 200
-#define DEFAULT_MAX_NODES ((size_t)4 << 20)
 
 typedef struct jframe {
   mlg_node *node;  /* MLG_SEQ or MLG_MAP */
@@ -579,6 +576,7 @@ int mlg_json_parse(mlg_doc **out, const char *text, size_t len, const char *name
   jp p;
   mlg_node *root = NULL;
   size_t max_bytes;
+  mlg_parse_opts lim;
   int rc;
 
   if (!out)
@@ -592,9 +590,10 @@ int mlg_json_parse(mlg_doc **out, const char *text, size_t len, const char *name
   p.line = 1;
   p.name = name ? name : "<input>";
   p.err = err;
-  max_bytes = opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
-  p.max_depth = opts && opts->max_depth ? opts->max_depth : DEFAULT_MAX_DEPTH;
-  p.max_nodes = opts && opts->max_nodes ? opts->max_nodes : DEFAULT_MAX_NODES;
+  mlg_parse_limits(&lim, opts, len);
+  max_bytes = lim.max_bytes;
+  p.max_depth = lim.max_depth;
+  p.max_nodes = lim.max_nodes;
   p.allow_dup = opts && opts->allow_duplicates;
 
   if (len > max_bytes)
@@ -604,10 +603,7 @@ int mlg_json_parse(mlg_doc **out, const char *text, size_t len, const char *name
     return fail_at(&p, MLG_EPARSE, 0, "byte order mark is not allowed at the start of JSON");
   if (!(p.doc = mlg_doc_new(p.name)))
     return mlg_err_set(err, MLG_ENOMEM, "%s: out of memory", p.name);
-  p.doc->limit_bytes = opts && opts->max_doc_bytes ? opts->max_doc_bytes
-                       : len > ((size_t)-1 - ((size_t)1 << 20)) / 16
-                           ? (size_t)-1
-                           : 16 * len + ((size_t)1 << 20);
+  p.doc->limit_bytes = lim.max_doc_bytes;
   rc = parse(&p, &root);
   if (!rc && (rc = mlg_doc_add_root(p.doc, root)) != 0)
     mlg_err_set(err, rc, "%s: out of memory", p.name);

@@ -13,17 +13,30 @@
 #include "buf.h"
 #include "node.h"
 
+/* Defaults for the limits below (a node costs about 90 bytes, so a dense
+ * document like [1,1,1,...] needs some 45 bytes of tree per input byte). */
+#define MLG_PARSE_MAX_BYTES ((size_t)64 << 20)
+#define MLG_PARSE_MAX_DEPTH 200
+#define MLG_PARSE_MAX_NODES ((size_t)4 << 20)
+#define MLG_PARSE_DOC_FACTOR 64
+
 typedef struct mlg_parse_opts {
-  size_t max_bytes;     /* input size cap; 0 = 64 MiB */
-  size_t max_depth;     /* nesting cap; 0 = 200 */
-  size_t max_nodes;     /* node count cap; 0 = 4 Mi nodes */
-  size_t max_doc_bytes; /* arena cap for the result; 0 = 16 x input + 1 MiB */
+  size_t max_bytes;     /* input size cap; 0 = MLG_PARSE_MAX_BYTES */
+  size_t max_depth;     /* nesting cap; 0 = MLG_PARSE_MAX_DEPTH */
+  size_t max_nodes;     /* node count cap; 0 = MLG_PARSE_MAX_NODES */
+  size_t max_doc_bytes; /* arena cap for the result; 0 = 64 x input + 1 MiB */
   int all_documents;    /* YAML: keep every document of a stream, not the first only */
   int merge_keys;       /* YAML: apply "<<" merge keys (YAML 1.1, used by GitLab CI) */
   int allow_duplicates; /* accept duplicate mapping keys (last wins); default: error */
 } mlg_parse_opts;
 
-/* YAML 1.2 core schema scalar resolution for untagged plain scalars
+/* Fills every limit of out from in (may be NULL) and the defaults. */
+void mlg_parse_limits(mlg_parse_opts *out, const mlg_parse_opts *in, size_t len);
+
+/* Positions: lines are 1-based everywhere; YAML columns count characters
+ * (as libyaml does), JSON columns count bytes; offsets are bytes.
+ *
+ * YAML 1.2 core schema scalar resolution for untagged plain scalars
  * (null, true/false, ints incl. 0o/0x, floats incl. .inf/.nan); quoted and
  * block scalars are strings; mapping keys are always strings. */
 int mlg_yaml_parse(mlg_doc **out, const char *text, size_t len, const char *name,
@@ -41,8 +54,11 @@ enum {
 
 /* Serialises a tree as JSON (json_write.c, the only file that includes
  * jansson.h). Map key order is kept. Invalid UTF-8 in strings is replaced
- * by U+FFFD, NaN/Inf become null, so the output is always valid JSON.
- * Appends to out; no trailing newline. */
+ * by U+FFFD (also NUL bytes in member names, which jansson cannot hold),
+ * NaN/Inf become null, so the output is always valid JSON. Appends to out
+ * (left unchanged on failure); no trailing newline. MLG_ELIMIT when nested
+ * over 1000 levels or over 8 Mi values (aliases shared in the tree are
+ * written out each time). */
 int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err);
 
 #endif

@@ -27,9 +27,6 @@
 #include "strtab.h"
 #include "utf8.h"
 
-#define DEFAULT_MAX_BYTES ((size_t)64 << 20)
-#define DEFAULT_MAX_DEPTH 200
-#define DEFAULT_MAX_NODES ((size_t)4 << 20)
 
 #define CORE_TAG "tag:yaml.org,2002:"
 #define CORE_TAG_LEN 18
@@ -942,6 +939,7 @@ int mlg_yaml_parse(mlg_doc **out, const char *text, size_t len, const char *name
   yaml_event_t ev;
   int rc = 0, stop = 0, ps_ready = 0;
   size_t max_bytes, max_doc;
+  mlg_parse_opts lim;
   pos first = {1, 1, 0};
 
   if (!out)
@@ -956,12 +954,11 @@ int mlg_yaml_parse(mlg_doc **out, const char *text, size_t len, const char *name
   p.len = len;
   mlg_strtab_init(&p.anchor_tab);
 
-  max_bytes = opts && opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES;
-  p.max_depth = opts && opts->max_depth ? opts->max_depth : DEFAULT_MAX_DEPTH;
-  p.max_nodes = opts && opts->max_nodes ? opts->max_nodes : DEFAULT_MAX_NODES;
-  max_doc = opts && opts->max_doc_bytes ? opts->max_doc_bytes
-            : len > ((size_t)-1 - ((size_t)1 << 20)) / 16 ? (size_t)-1
-                                                           : 16 * len + ((size_t)1 << 20);
+  mlg_parse_limits(&lim, opts, len);
+  max_bytes = lim.max_bytes;
+  p.max_depth = lim.max_depth;
+  p.max_nodes = lim.max_nodes;
+  max_doc = lim.max_doc_bytes;
   p.all_documents = opts && opts->all_documents;
   p.merge_keys = opts && opts->merge_keys;
   p.allow_dup = opts && opts->allow_duplicates;
