@@ -664,6 +664,13 @@ int mlg_ws_open_file(int *fd_out, const mlg_ws *ws, const char *relpath, mlg_err
     return mlg_err_set(err, MLG_EACCES, "refusing '%s': %s, not a regular file",
                        q(&b, relpath), type_name(st.st_mode));
   }
+  /* A procfs mounted inside the workspace would hand out this process's
+   * environment and memory as "regular files". */
+  if (is_special_fs(fd)) {
+    close(fd);
+    return mlg_err_set(err, MLG_EACCES, "refusing '%s': it is on a pseudo filesystem",
+                       q(&b, relpath));
+  }
   fl = fcntl(fd, F_GETFL);
   if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
     rc = mlg_err_set(err, MLG_EIO, "cannot open '%s': %s", q(&b, relpath), strerror(errno));

@@ -518,9 +518,12 @@ static int prog_match(const glob_prog *g, const char *path, const path_seg *ps, 
 
 /* --- public ------------------------------------------------------------ */
 
+/* Patterns without metacharacters are common ("Dockerfile") and need no
+ * compilation; an over-long one is still invalid and so never matches. */
 static int is_plain(const char *s)
 {
-  return !s[strcspn(s, "*?[{}\\")];
+  size_t n = strcspn(s, "*?[{}\\");
+  return !s[n] && n <= GLOB_MAX_LEN;
 }
 
 int mlg_glob_match(const char *pattern, const char *path)

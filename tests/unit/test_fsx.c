@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -104,22 +105,41 @@ static int build_tree(void **state)
   return 0;
 }
 
+/* Descriptor leaks show up as a changed count over a whole group. */
+static int fds_at_start;
+
+static int count_fds(void)
+{
+  int fd, n = 0;
+  for (fd = 0; fd < 1024; fd++)
+    if (fcntl(fd, F_GETFD) >= 0)
+      n++;
+  return n;
+}
+
 static int remove_tree(void **state)
 {
   char cmd[128];
+  int leaked = count_fds() - fds_at_start;
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  if (leaked) {
+    fprintf(stderr, "%d file descriptors leaked\n", leaked);
+    return -1;
+  }
   return system(cmd) == 0 ? 0 : -1;
 }
 
 static int use_openat2(void **state)
 {
   atomic_store(&fsx_no_openat2, 0);
+  fds_at_start = count_fds();
   return build_tree(state);
 }
 
 static int use_fallback(void **state)
 {
   atomic_store(&fsx_no_openat2, 1);
+  fds_at_start = count_fds();
   return build_tree(state);
 }
 
@@ -656,6 +676,48 @@ static void test_read(void **state)
   mlg_ws_free(ws);
 }
 
+/* A procfs mounted inside the workspace is neither walked nor readable.
+ * Needs mount privileges (root in a container usually has them). */
+static void test_proc_inside(void **state)
+{
+  char p[300], msg[MLG_ERR_MSG_MAX];
+  mlg_ws *ws = NULL;
+  mlg_err err;
+  char *data[3] = {NULL, NULL, NULL};
+  size_t len, nfiles = 0;
+  int rc[3] = {0, 0, 0}, found = 0;
+
+  snprintf(p, sizeof p, "%s/p", root);
+  assert_int_equal(mkdir(p, 0755), 0);
+  if (mount("proc", p, "proc", 0, NULL) != 0) {
+    rmdir(p);
+    skip();
+  }
+  /* collect first, unmount, then assert: a failed assertion must not
+   * leave a procfs mounted in /tmp */
+  if (mlg_ws_open(&ws, root, NULL, &err) == 0) {
+    nfiles = ws->nfiles;
+    found = mlg_ws_find(ws, "p/self/environ") != NULL;
+    rc[0] = mlg_ws_read(&data[0], &len, ws, "p/self/environ", 0, &err);
+    strcpy(msg, err.msg);
+    /* magic links are not followed */
+    rc[1] = mlg_ws_read(&data[1], &len, ws, "p/self/root/etc/passwd", 0, &err);
+    rc[2] = mlg_ws_read(&data[2], &len, ws, "p/self/cwd/a.txt", 0, &err);
+    mlg_ws_free(ws);
+  }
+  assert_int_equal(umount(p), 0);
+  assert_int_equal(rmdir(p), 0);
+  assert_int_equal(nfiles, 21); /* nothing from p/ */
+  assert_false(found);
+  assert_int_equal(rc[0], MLG_EACCES);
+  assert_string_equal(msg, "refusing 'p/self/environ': it is on a pseudo filesystem");
+  assert_int_equal(rc[1], MLG_EACCES);
+  assert_int_equal(rc[2], MLG_EACCES);
+  assert_null(data[0]);
+  assert_null(data[1]);
+  assert_null(data[2]);
+}
+
 static void test_openat2_used(void **state)
 {
   struct open_how how;
@@ -683,7 +745,8 @@ static void test_openat2_used(void **state)
   cmocka_unit_test(test_open_file),                        \
   cmocka_unit_test(test_open_after_swap),                  \
   cmocka_unit_test(test_stat),                             \
-  cmocka_unit_test(test_read)
+  cmocka_unit_test(test_read),                             \
+  cmocka_unit_test(test_proc_inside)
 
 int main(void)
 {

@@ -291,6 +291,14 @@ static void test_limits(void **state)
   assert_true(strlen(err.msg) < 300);
   p[4096] = '\0';
   assert_int_equal(mlg_glob_check(p, &err), 0);
+  assert_int_equal(mlg_glob_match(p, "x"), 0);
+  /* a plain (metacharacter-free) pattern that is too long never matches */
+  memset(p, 'a', 4097);
+  p[4097] = '\0';
+  assert_int_equal(mlg_glob_check(p, &err), MLG_EINVAL);
+  assert_int_equal(mlg_glob_match(p, p), 0);
+  p[4096] = '\0';
+  assert_int_equal(mlg_glob_match(p, p), 1);
   free(p);
 }
 
