@@ -240,8 +240,8 @@ static int parse_seq(glob_tree *t, size_t *pos, int depth)
   return seq;
 }
 
-/* Children precede nothing in particular, so count recursively; depth is
- * bounded by GLOB_MAX_DEPTH. */
+/* Counts expansions bottom-up, saturating so that "{a,b}" repeated 40
+ * times cannot overflow; recursion depth is bounded by GLOB_MAX_DEPTH. */
 static size_t tree_count(glob_tree *t, int idx)
 {
   glob_node *n = &t->nodes[idx];
