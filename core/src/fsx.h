@@ -43,14 +43,18 @@ typedef struct mlg_ws {
 } mlg_ws;
 
 /* Opens PATH as a workspace: a directory (walked recursively, ".git"
- * directories skipped, symlinked directories not followed) or a single
- * file (root = its directory, files = just it). */
+ * directories skipped, symlinked directories not followed, pseudo file
+ * systems such as procfs refused) or a single file (root = its directory,
+ * files = just it). Directories count against max_files as well. A
+ * symlink with an absolute target counts as escaping even when the target
+ * is inside the root (the RESOLVE_BENEATH rule). */
 int mlg_ws_open(mlg_ws **out, const char *path, const mlg_ws_opts *opts, mlg_err *err);
 void mlg_ws_free(mlg_ws *ws);
 
 /* Lexically normalises a relative path: drops "." and empty segments,
  * resolves ".." and refuses one that climbs above the root, refuses
- * absolute paths and NUL bytes. out gets a malloc'd string. */
+ * absolute paths. The root itself normalises to ".". out gets a malloc'd
+ * string. (Callers holding counted strings must refuse embedded NULs.) */
 int mlg_path_normalize(char **out, const char *relpath, mlg_err *err);
 
 typedef struct mlg_stat {
@@ -65,8 +69,9 @@ int mlg_ws_open_file(int *fd_out, const mlg_ws *ws, const char *relpath, mlg_err
 
 int mlg_ws_stat(mlg_stat *out, const mlg_ws *ws, const char *relpath, mlg_err *err);
 
-/* Reads a whole file (at most max bytes; larger files give MLG_ELIMIT,
- * never a silent truncation). *out is malloc'd and NUL-terminated. */
+/* Reads a whole file (at most max bytes, 0 = 64 MiB; larger files give
+ * MLG_ELIMIT, never a silent truncation). *out is malloc'd and
+ * NUL-terminated. */
 int mlg_ws_read(char **out, size_t *len, const mlg_ws *ws, const char *relpath,
                 size_t max, mlg_err *err);
 

@@ -82,6 +82,10 @@ struct mlg_doc *mlg_lua_new_doc(lua_State *L);
 /* The same box, empty: a slot for a parser to fill. */
 struct mlg_doc **mlg_lua_doc_slot(lua_State *L);
 
+/* luaL_checkstring for workspace paths: a path with an embedded NUL
+ * would be silently cut short by the C side, so it is an argument error. */
+const char *mlg_lua_check_path(lua_State *L, int idx);
+
 /* Pushes mlgate.null. */
 void mlg_lua_push_null(lua_State *L);
 int mlg_lua_is_null(lua_State *L, int idx);

@@ -141,6 +141,11 @@ static void read_fail_args(lua_State *L, int t, mlg_lua_env *env, fail_args *a)
   if (!a->message || !*a->message)
     luaL_error(L, "ctx:fail: 'message' is required (one sentence: what is wrong and why)");
   a->path = opt_str_field(L, t, "path");
+  if (a->path) {
+    lua_getfield(L, t, "path");
+    mlg_lua_check_path(L, -1);
+    lua_pop(L, 1);
+  }
   if (!a->path)
     a->path = env->current;
   if (!a->path)
@@ -264,7 +269,7 @@ static int l_error(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
   const char *msg = luaL_checkstring(L, 2);
-  const char *path = luaL_optstring(L, 3, env->current);
+  const char *path = lua_isnoneornil(L, 3) ? env->current : mlg_lua_check_path(L, 3);
   mlg_doc *doc = mlg_doc_new(NULL);
   mlg_node *rec = doc ? mlg_node_map(doc) : NULL;
   lua_Debug ar;

@@ -292,7 +292,7 @@ static int parse_string(lua_State *L, parse_fn parse, const char *dflt_name)
 static int parse_file(lua_State *L, parse_fn parse)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = mlg_lua_check_path(L, 1);
   const char *name = path;
   mlg_parse_opts o;
   char *data = NULL;

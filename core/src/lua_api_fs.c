@@ -9,6 +9,15 @@
 #include "lua_api.h"
 #include "scope.h"
 
+const char *mlg_lua_check_path(lua_State *L, int idx)
+{
+  size_t len;
+  const char *s = luaL_checklstring(L, idx, &len);
+  if (strlen(s) != len)
+    luaL_argerror(L, idx, "path contains a NUL byte");
+  return s;
+}
+
 /* Pushes the error as (nil, message): expected failures are data. */
 static int fail(lua_State *L, const mlg_err *e)
 {
@@ -78,7 +87,7 @@ static int l_list(lua_State *L)
 static int l_read(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = mlg_lua_check_path(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, (lua_Integer)env->read_cap);
   char *data = NULL;
   size_t len = 0;
@@ -96,7 +105,7 @@ static int l_read(lua_State *L)
 static int l_stat(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = mlg_lua_check_path(L, 1);
   static const char *const types[] = {"file", "directory", "symlink", "other"};
   mlg_stat st;
   mlg_err e;
@@ -117,7 +126,7 @@ static int l_exists(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
   mlg_stat st;
-  lua_pushboolean(L, mlg_ws_stat(&st, env->ws, luaL_checkstring(L, 1), NULL) == 0);
+  lua_pushboolean(L, mlg_ws_stat(&st, env->ws, mlg_lua_check_path(L, 1), NULL) == 0);
   return 1;
 }
 

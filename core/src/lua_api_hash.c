@@ -25,7 +25,7 @@ static int l_sha256(lua_State *L)
 static int l_sha256_file(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = mlg_lua_check_path(L, 1);
   unsigned char md[MLG_SHA256_LEN];
   char hex[MLG_SHA256_HEX];
   uint64_t n = 0;

@@ -39,7 +39,8 @@ unsigned mlg_regex_groups(const mlg_regex *re);
 
 /* Searches subject[start..len). On a match returns the number of pairs
  * written to ovec (group 0 first; unset groups are (SIZE_MAX, SIZE_MAX)),
- * at most ovec_pairs; 0 = no match; negative = error (MLG_ELIMIT when a
+ * at most ovec_pairs (1 when ovec is NULL or ovec_pairs is 0); 0 = no
+ * match; negative = error (MLG_ELIMIT when a
  * limit was hit, MLG_EINVAL for bad UTF-8 or offsets). */
 int mlg_regex_exec(const mlg_regex *re, const char *subject, size_t len, size_t start,
                    size_t *ovec, size_t ovec_pairs, mlg_err *err);
