@@ -1,0 +1,18 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): a finding, then a Lua error.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-before-error",
+  title = "hostile: a finding, then a Lua error",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    ctx:fail{path = "src/a.py", line = 1, message = "finding reported before the failure"}
+    error("boom after the finding")
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}

@@ -1,0 +1,19 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): a finding, then a memory bomb.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-before-memory",
+  title = "hostile: a finding, then a memory bomb",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    ctx:fail{path = "src/a.py", line = 1, message = "finding reported before the failure"}
+    local t, i = {}, 0
+    while true do i = i + 1; t[i] = string.rep("z", 1000) .. i end
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}

@@ -1,0 +1,18 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): debug.sethook removes the instruction budget.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-debug-sethook",
+  title = "hostile: debug.sethook removes the instruction budget",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    debug.sethook()
+    while true do end
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}

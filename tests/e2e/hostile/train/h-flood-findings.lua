@@ -1,0 +1,19 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): floods findings.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-flood-findings",
+  title = "hostile: floods findings",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    for i = 1, 10000000 do
+      ctx:fail{path = "src/a.py", line = 1, message = "finding number " .. i}
+    end
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}

@@ -1,0 +1,19 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): load of a string.dump binary chunk.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-load-dump",
+  title = "hostile: load of a string.dump binary chunk",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    local chunk = string.dump(function() return 1 end)
+    local f = load(chunk, "=dump", "b")
+    f()
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}

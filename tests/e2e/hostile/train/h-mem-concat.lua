@@ -1,0 +1,18 @@
+-- Hostile policy (tests/e2e/run.sh, security suite): a string doubling in a loop.
+-- Expected: the run fails closed (exit 2) with an error naming this policy;
+-- "ESCAPED" in any output means a defence failed.
+return mlgate.policy {
+  id = "train/h-mem-concat",
+  title = "hostile: a string doubling in a loop",
+  description = "Security test: must be contained and fail closed.",
+  remediation = "None: this policy is an attack.",
+  gate = "train",
+  severity = "high",
+  atlas = {"AML.T0011.000"},
+  run = function(ctx)
+    local s = "xxxxxxxx"
+    while true do s = s .. s end
+    ctx:fail{path = "src/a.py", message = "ESCAPED: the attack was not stopped"}
+    error("ESCAPED: the attack was not stopped")
+  end,
+}
