@@ -72,9 +72,13 @@ declare -A HOSTILE_EXPECT=(
   [before-error]="boom after the finding"
   [before-loop]="instruction"
   [before-pattern]="time limit"
-  [before-memory]="memory"
+  # What matters here is the finding; the bomb takes ~1 s of a 2 s limit.
+  [before-memory]="memory|time limit"
   [fs-list]="CONTAINED: listed"
   [print-long]="CONTAINED: printed"
+  [regex-backtrack]="match limit"
+  [alias-bomb-encode]="memory|limit|CONTAINED"
+  [alias-bomb-details]="memory|limit|more output|CONTAINED"
   [inject]="pwned-error"
   [inject-meta]="CONTAINED: metadata injection policy ran"
   [index-meta]="'id'"
@@ -83,7 +87,7 @@ declare -A HOSTILE_EXPECT=(
 
 # hostile_env: the workspace and its surroundings under $W.
 hostile_env() {
-  rm -rf "$W/ws" "$W/outside" "$W/cwd" "$W/tmp" "$W/home"
+  rm -rf "${W:?}/ws" "${W:?}/outside" "${W:?}/cwd" "${W:?}/tmp" "${W:?}/home"
   cp -R "$E2E/fixtures/hostile" "$W/ws"
   mkdir -p "$W/outside" "$W/cwd" "$W/tmp" "$W/home"
   printf '%s\n' "$SECRET" >"$W/outside/secret.txt"
@@ -224,6 +228,14 @@ t_hostile_print() {
   grep -qE "info: 1 w{1500} true\$" "$W/err" || die "print of 3 values: $(grep -m1 'info: 1' "$W/err" | head -c 300)"
 }
 
+# The expansion happens in C, outside the Lua allocator: in a normal build
+# the address-space backstop (memory_mb + 1 GiB) ends it; sanitizer builds
+# have no backstop and would grow for the whole time limit.
+t_hostile_alias_bomb() {
+  [ "$SANITIZED" = 0 ] || skip "no address-space backstop in sanitizer builds (would take GiBs)"
+  t_hostile "alias-bomb-$1"
+}
+
 t_hostile_flood_findings() {
   t_hostile flood-findings
   [ "$(q "$W/out" 'len(r["findings"])')" -le 1000 ] || die "more findings than limits.findings"
@@ -312,6 +324,9 @@ for _h in os-execute io-open io-popen require package-loadlib dofile loadfile lo
           recursion-sort recursion-index index-chain fs-list inject-meta index-meta invalid-meta; do
   add "hostile/$_h" t_hostile "$_h"
 done
+add hostile/regex-backtrack t_hostile regex-backtrack
+add hostile/alias-bomb-encode t_hostile_alias_bomb encode
+add hostile/alias-bomb-details t_hostile_alias_bomb details
 add hostile/flood-log t_hostile_flood_log
 add hostile/print-long-strings t_hostile_print
 add hostile/flood-findings t_hostile_flood_findings
@@ -332,3 +347,51 @@ add hostile/metadata-in-list-and-explain t_hostile_meta_output
 add hostile/test-output-injection t_hostile_test_output
 add hostile/metadata-error-reported-once t_hostile_meta_once
 unset _h _r _f
+
+# The workspace alone (no hostile policy) carries the payloads: file names
+# and a workflow whose `uses:` values end up in finding messages.
+t_hostile_workspace_text() {
+  local fmt
+  rm -rf "${W:?}/ws"
+  mkdir -p "$W/ws/src" "$W/ws/.github/workflows"
+  local names=($'src/\n::error::pwned-name.py' $'src/\r::error::pwned-cr.py' '::error::pwned-lead.py'
+               $'src/\e[31mpwned-esc.py' 'src/##[error]pwned-legacy.py' $'src/\u202Epwned-bidi.py')
+  local n
+  for n in "${names[@]}"; do
+    printf 'FORBIDDEN = 1\n' >"$W/ws/$n"
+  done
+  cat >"$W/ws/.github/workflows/ci.yml" <<'YML'
+on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: "x/y@v1\n::error::pwned-uses"
+      - uses: "x/y@v1 ##[error]pwned-uses-legacy"
+      - uses: "x/y@\e[2Jv1"
+YML
+  cfg "$W/c.yml" <<<'version: 1'
+  for fmt in json text; do
+    mkdir -p "$W/outside" "$W/cwd" "$W/tmp" "$W/home"
+    printf 'canary\n' >"$W/outside/canary.txt"
+    printf 'x\n' >"$W/outside/secret.txt"
+    SECRET_SHA=unused-$SECRET
+    hostile_snapshot >"$W/before.snap"
+    ELAPSED_MS=0
+    MGDIR=$W/cwd mg eval "$W/ws" --config "$W/c.yml" "${POL[@]}" --format "$fmt"
+    hostile_snapshot >"$W/after.snap"
+    expect_rc 1 "findings in hostile file names ($fmt)"
+    hostile_output_checks "$fmt"
+    has "$W/out" "pwned-name" "the report shows the file"
+    has "$W/out" "pwned-uses" "the report shows the message"
+    if [ "$fmt" = json ]; then
+      eq "$(q "$W/out" 'len([f for f in r["findings"] if f["policy"] == "train/e2e-forbidden"])')" 6 \
+        "a finding per hostile file name"
+      eq "$(q "$W/out" '"src/\n::error::pwned-name.py" in [f["location"]["path"] for f in r["findings"]]')" \
+        true "the path is kept exactly in JSON"
+    else
+      if LC_ALL=C grep -q $'\r' "$W/out"; then die "raw CR in the text report"; fi
+    fi
+  done
+}
+add hostile/workspace-file-names-and-content t_hostile_workspace_text

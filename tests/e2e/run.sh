@@ -12,8 +12,14 @@
 #   cases_cli.sh      exit codes, report contract, config, waivers, commands
 #   cases_hostile.sh  hostile policies (hostile/train/h-*.lua) and their checks
 #   check.py          JSON Schema validation and JSON/XML queries
-#   policies/         small policies the CLI cases evaluate (ids */e2e-*)
-#   fixtures/         workspaces; policytests/: `mlgate test` inputs
+#   policies/         small policies the CLI cases evaluate (ids */e2e-*);
+#                     policies-broken/: one with a syntax error
+#   fixtures/         workspaces; policytests/: `mlgate test` inputs;
+#                     hostile-tests/: a policy test carrying injection payloads
+#
+# Every `mlgate eval` JSON report a test produces is validated against
+# docs/report.schema.json when the test ends. Tests that cannot run here
+# print "skip" (exit 77 from the test function).
 
 set -u
 set -o pipefail
@@ -60,11 +66,13 @@ mkdir -p "$TMPDIR"
 # list only labels them so nobody mistakes them for flaky tests. Remove an
 # entry once the engine is fixed (the driver says so when one passes).
 declare -A KNOWN_FAILURES=(
+  [report/write-errors-fail]="mlgate list and mlgate explain exit 0 when stdout cannot be written (>/dev/full): list_json/list_text/explain_text ignore fwrite/printf errors"
   [hostile/loop-xpcall]="instruction budget off inside an xpcall message handler run after a budget error (Lua disables hooks while the handler runs); only the wall-clock watchdog stops it"
   [hostile/fs-git-credentials-read]="mlgate.fs.read returns .git/config (CI credentials left by the checkout) although the workspace walk hides .git"
   [hostile/fs-git-credentials-read_limited]="mlgate.fs.read returns .git/config (CI credentials left by the checkout) although the workspace walk hides .git"
   [hostile/inject-json]="mlg_sanitize_line neutralises '##[' only at the start of a line; the GitHub runner's legacy parser takes '##[cmd]' anywhere in a line (policy logs on stderr)"
   [hostile/inject-text]="mlg_sanitize_line neutralises '##[' only at the start of a line; the GitHub runner's legacy parser takes '##[cmd]' anywhere in a line (text report and logs)"
+  [hostile/workspace-file-names-and-content]="'##[' from workspace file names and finding messages reaches the text report mid-line (no hostile policy needed; same root cause as hostile/inject-text)"
   [hostile/metadata-in-list-and-explain]="mlgate list/explain print policy title, aliases, params, description, remediation and references unsanitised (ESC, CR, lines starting with '::')"
   [hostile/test-output-injection]="mlgate test (text) prints the expected message of a missing finding unsanitised (ESC, CR, newline + '::error::')"
   [hostile/print-long-strings]="print() of a value over ~1 KiB: l_print (lua_api_log.c) pops luaL_tolstring's value while a luaL_Buffer is in use, freeing the buffer's box: use-after-free, a corrupt log line, SIGSEGV with several arguments"
@@ -84,6 +92,12 @@ declare -A KNOWN_FAILURES_SANITIZED=(
 die() {
   printf '%s\n' "$*"
   exit 1
+}
+
+# skip REASON: ends the test as skipped (for what cannot run here).
+skip() {
+  printf '%s\n' "$*"
+  exit 77
 }
 
 # mg ARGS...: runs mlgate under `timeout 120` with stdout in $OUT and stderr
@@ -194,10 +208,11 @@ cfg() {
 
 # ws NAME: a private copy of fixtures/NAME at $W/ws.
 ws() {
-  rm -rf "$W/ws"
+  rm -rf "${W:?}/ws"
   cp -R "$E2E/fixtures/$1" "$W/ws"
 }
 
+# shellcheck disable=SC2034 # used by the sourced cases
 POL=(--policies "$E2E/policies")
 
 # Sanitizer builds run several times slower: the hostile cases' time limit
@@ -234,6 +249,7 @@ EOF
 }
 
 pass=0
+skipped=0
 failed=()
 known=()
 if ! setup_builtins; then
@@ -255,7 +271,10 @@ for entry in "${TESTS[@]}"; do
   if [ -z "$bug" ] && [ "$SANITIZED" = 1 ]; then
     bug=${KNOWN_FAILURES_SANITIZED[$name]:-}
   fi
-  if [ $rc = 0 ]; then
+  if [ $rc = 77 ]; then
+    skipped=$((skipped + 1))
+    echo "skip $name: $(tail -1 "$dir.log")"
+  elif [ $rc = 0 ]; then
     pass=$((pass + 1))
     if [ -n "$bug" ]; then
       echo "ok   $name (listed as a known engine bug: remove it from KNOWN_FAILURES)"
@@ -275,9 +294,10 @@ for entry in "${TESTS[@]}"; do
   fi
 done
 
-total=$((pass + ${#failed[@]} + ${#known[@]}))
+total=$((pass + skipped + ${#failed[@]} + ${#known[@]}))
 echo
-echo "e2e: $total tests, $pass passed, ${#failed[@]} failed, ${#known[@]} failed as known engine bugs" \
+echo "e2e: $total tests, $pass passed, $skipped skipped, ${#failed[@]} failed," \
+  "${#known[@]} failed as known engine bugs" \
   "($(find "$T/t" -path '*.reports/*.json' | wc -l) JSON reports validated against docs/report.schema.json)"
 for n in "${failed[@]}"; do echo "  FAILED: $n"; done
 for n in "${known[@]}"; do
