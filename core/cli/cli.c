@@ -74,6 +74,15 @@ int cli_emit(const cli_output *o, const char *data, size_t len)
   return 0;
 }
 
+int cli_finish_stdout(int rc)
+{
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "mlgate: cannot write standard output: %s\n", strerror(errno));
+    return 2;
+  }
+  return rc;
+}
+
 int cli_stdout_color(void)
 {
   const char *t = getenv("TERM");

@@ -30,6 +30,10 @@ int cli_add_output(cli_outputs *outs, const char *spec, const char *const *allow
 /* Writes buf to the output's file (or stdout). Returns 0 or 2. */
 int cli_emit(const cli_output *o, const char *data, size_t len);
 
+/* Flushes stdout; returns 2 (after saying why) when it could not be
+ * written, else rc. Commands printing to stdout end with it. */
+int cli_finish_stdout(int rc);
+
 /* Colour on stdout: a terminal, NO_COLOR unset, TERM not dumb; or forced
  * by CLICOLOR_FORCE / FORCE_COLOR. */
 int cli_stdout_color(void);

@@ -138,6 +138,15 @@ static int list_json(const mlg_policy **v, size_t n, const mlg_config *cfg)
   return rc ? 2 : 0;
 }
 
+/* Metadata comes from policy code: everything printed is sanitised. */
+static void put_clean(const char *s)
+{
+  mlg_buf b = MLG_BUF_INIT;
+  mlg_sanitize_line(&b, s);
+  fputs(b.ptr ? b.ptr : "", stdout);
+  mlg_buf_free(&b);
+}
+
 static void list_text(const mlg_policy **v, size_t n, const mlg_config *cfg)
 {
   size_t i, w = 2;
@@ -148,9 +157,11 @@ static void list_text(const mlg_policy **v, size_t n, const mlg_config *cfg)
   for (i = 0; i < n; i++) {
     mlg_buf g = MLG_BUF_INIT;
     gates_text(&g, v[i]->gates);
-    printf("%-*s  %-14s %-9s %-9s %s\n", (int)w, v[i]->id, g.ptr,
+    printf("%-*s  %-14s %-9s %-9s ", (int)w, v[i]->id, g.ptr,
            mlg_severity_name(v[i]->severity),
-           mlg_enforcement_name(mlg_policy_enforcement(v[i], cfg)), v[i]->title);
+           mlg_enforcement_name(mlg_policy_enforcement(v[i], cfg)));
+    put_clean(v[i]->title);
+    putchar('\n');
     mlg_buf_free(&g);
   }
   printf("\n%zu policies. 'mlgate explain ID' tells what one checks and how to fix it.\n", n);
@@ -236,7 +247,7 @@ int cmd_list(int argc, char **argv)
   if (report_errors(&l))
     rc = 2;
   loaded_free(&l);
-  return rc;
+  return cli_finish_stdout(rc);
 }
 
 static void explain_help(void)
@@ -263,11 +274,21 @@ static const struct {
    "enforcement to soft if exceptions must be possible."},
 };
 
-static void print_wrapped(const char *label, const char *text)
+static void print_block(const char *label, const char *text)
 {
+  mlg_buf b = MLG_BUF_INIT;
   if (!text || !*text)
     return;
-  printf("\n%s%s%s\n", label ? label : "", label ? ":\n" : "", text);
+  mlg_sanitize_text(&b, text, NULL);
+  printf("\n%s%s%s\n", label ? label : "", label ? ":\n" : "", b.ptr ? b.ptr : "");
+  mlg_buf_free(&b);
+}
+
+static void field(const char *label, int first, const char *value)
+{
+  printf("  %-12s ", first ? label : "");
+  put_clean(value);
+  putchar('\n');
 }
 
 static void explain_text(const mlg_policy *p, const mlg_config *cfg)
@@ -279,34 +300,43 @@ static void explain_text(const mlg_policy *p, const mlg_config *cfg)
                                          "blocks; waivers refused"};
 
   gates_text(&g, p->gates);
-  printf("%s: %s\n\n", p->id, p->title);
+  printf("%s: ", p->id);
+  put_clean(p->title);
+  printf("\n\n");
   printf("  gate%s        %s\n", strchr(g.ptr, ',') ? "s" : " ", g.ptr);
   printf("  severity     %s (confidence %s)\n", mlg_severity_name(p->severity),
          mlg_confidence_name(p->confidence));
   printf("  enforcement  %s (%s)\n", mlg_enforcement_name(enf), enf_text[enf]);
   for (i = 0; i < p->atlas.len; i++) {
     const mlg_atlas_entry *e = mlg_atlas_find(p->atlas.items[i]);
-    printf("  %-12s %s %s (%s)\n", i ? "" : "MITRE ATLAS", p->atlas.items[i],
-           e ? e->name : "?", e ? mlg_atlas_kind_name(e->kind) : "?");
+    printf("  %-12s %s %s (%s)\n", i ? "" : "MITRE ATLAS", e ? e->id : "?", e ? e->name : "?",
+           e ? mlg_atlas_kind_name(e->kind) : "?");
   }
   for (i = 0; i < p->aliases.len; i++)
-    printf("  %-12s %s\n", i ? "" : "aliases", p->aliases.items[i]);
+    field("aliases", i == 0, p->aliases.items[i]);
   for (i = 0; i < p->files.len; i++)
-    printf("  %-12s %s\n", i ? "" : "files", p->files.items[i]);
+    field("files", i == 0, p->files.items[i]);
   if (p->params && p->params->u.map.len) {
     for (i = 0; i < p->params->u.map.len; i++) {
       mlg_buf v = MLG_BUF_INIT;
+      mlg_buf_printf(&v, "%s = ", p->params->u.map.pairs[i].key->u.str.ptr);
       mlg_json_write(&v, p->params->u.map.pairs[i].val, 0, NULL);
-      printf("  %-12s %s = %s\n", i ? "" : "params", p->params->u.map.pairs[i].key->u.str.ptr,
-             v.ptr ? v.ptr : "");
+      field("params", i == 0, v.ptr ? v.ptr : "");
       mlg_buf_free(&v);
     }
   }
-  printf("  %-12s %s%s\n", "source", p->path, p->builtin ? " (built in)" : "");
-  print_wrapped(NULL, p->description);
-  print_wrapped("How to fix", p->remediation);
-  for (i = 0; i < p->references.len; i++)
-    printf("%s  %s\n", i ? "" : "\nReferences:\n", p->references.items[i]);
+  printf("  %-12s ", "source");
+  put_clean(p->path);
+  printf("%s\n", p->builtin ? " (built in)" : "");
+  print_block(NULL, p->description);
+  print_block("How to fix", p->remediation);
+  if (p->references.len)
+    printf("\nReferences:\n");
+  for (i = 0; i < p->references.len; i++) {
+    printf("  ");
+    put_clean(p->references.items[i]);
+    putchar('\n');
+  }
   mlg_buf_free(&g);
 }
 
@@ -327,7 +357,7 @@ int cmd_explain(int argc, char **argv)
       printf("%s: %s\n\n  gate         the gate of the waived policy\n  severity     low\n"
              "  enforcement  advisory (engine notice)\n\n%s\n",
              notices[i].id, notices[i].title, notices[i].text);
-      return 0;
+      return cli_finish_stdout(0);
     }
   if ((rc = load(&l, o.dirs, o.ndirs, o.config)) != 0) {
     loaded_free(&l);
@@ -360,5 +390,5 @@ int cmd_explain(int argc, char **argv)
   if (report_errors(&l))
     rc = 2;
   loaded_free(&l);
-  return rc;
+  return cli_finish_stdout(rc);
 }

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
       cmd = sub[1];
     } else {
       help();
-      return cmd ? 0 : 2;
+      return cli_finish_stdout(cmd ? 0 : 2);
     }
   }
   if (strcmp(cmd, "eval") == 0)
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
              "the MITRE ATLAS data and Lua.\n");
       return 0;
     }
-    return version();
+    return cli_finish_stdout(version());
   }
   return cli_usage_error(NULL, "unknown command '%s'", cmd);
 }

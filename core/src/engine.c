@@ -15,6 +15,7 @@
 typedef struct task_state {
   size_t policy;
   int got_meta, meta_ok, done_seen;
+  int rejected;     /* metadata invalid: the rest of its output is ignored */
   int load_error;
   char *last_file;
   int current_gate; /* begun and not ended, or -1 */
@@ -193,7 +194,7 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
   }
   rec = doc->root;
   type = rec_str(rec, "t");
-  if (!type) {
+  if (!type || t->rejected) {
     mlg_doc_free(doc);
     return;
   }
@@ -207,6 +208,7 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
       p->doc = doc; /* metadata strings point into it */
       doc = NULL;
     } else {
+      t->rejected = 1;
       add_error(c, t, -1, "", e.msg, p->path);
     }
   } else if (strcmp(type, "load_error") == 0) {
@@ -290,7 +292,7 @@ static void on_end(void *ud, size_t task, const mlg_child_result *res)
       snprintf(msg, sizeof msg, "policy evaluation ended before finishing%s", during);
     break;
   }
-  if (msg[0])
+  if (msg[0] && !t->rejected)
     add_error(c, t, t->current_gate, t->last_file ? t->last_file : "", msg,
               c->set->items[t->policy].path);
   free(t->last_file);
@@ -374,25 +376,9 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   return 0;
 }
 
-int mlg_engine_load_all(mlg_policy_set *set, const mlg_config *cfg, mlg_report *r,
-                        mlg_err *err)
+int mlg_engine_check_ids(mlg_policy_set *set, mlg_report *r, mlg_err *err)
 {
-  mlg_engine_opts o;
-  size_t *idx, i, j, n = 0;
-  int rc;
-
-  memset(&o, 0, sizeof o);
-  o.cfg = cfg;
-  idx = calloc(set->len ? set->len : 1, sizeof *idx);
-  if (!idx)
-    return mlg_err_set(err, MLG_ENOMEM, "out of memory");
-  for (i = 0; i < set->len; i++)
-    if (!set->items[i].loaded)
-      idx[n++] = i;
-  rc = mlg_engine_run(set, idx, n, &o, r, err);
-  free(idx);
-  if (rc != 0 && !r)
-    return rc;
+  size_t i, j;
   /* Two files declaring the same id would make findings ambiguous. */
   for (i = 0; i < set->len; i++) {
     mlg_policy *a = &set->items[i];
@@ -413,5 +399,29 @@ int mlg_engine_load_all(mlg_policy_set *set, const mlg_config *cfg, mlg_report *
         return mlg_err_set(err, MLG_EPOLICY, "%s", msg);
     }
   }
+  return 0;
+}
+
+int mlg_engine_load_all(mlg_policy_set *set, const mlg_config *cfg, mlg_report *r,
+                        mlg_err *err)
+{
+  mlg_engine_opts o;
+  size_t *idx, i, n = 0;
+  int rc;
+
+  memset(&o, 0, sizeof o);
+  o.cfg = cfg;
+  idx = calloc(set->len ? set->len : 1, sizeof *idx);
+  if (!idx)
+    return mlg_err_set(err, MLG_ENOMEM, "out of memory");
+  for (i = 0; i < set->len; i++)
+    if (!set->items[i].loaded)
+      idx[n++] = i;
+  rc = mlg_engine_run(set, idx, n, &o, r, err);
+  free(idx);
+  if (rc != 0 && !r)
+    return rc;
+  if (mlg_engine_check_ids(set, r, err) != 0 && !r)
+    return err ? err->code : MLG_EPOLICY;
   return rc;
 }

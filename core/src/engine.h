@@ -36,4 +36,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
 int mlg_engine_load_all(mlg_policy_set *set, const mlg_config *cfg, mlg_report *r,
                         mlg_err *err);
 
+/* Reports loaded policies that share an id (the later one is unloaded). */
+int mlg_engine_check_ids(mlg_policy_set *set, mlg_report *r, mlg_err *err);
+
 #endif

@@ -297,8 +297,7 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
   eo.jobs = o->jobs;
   if (mlg_engine_run(&set, idx, n, &eo, r, &e) != 0)
     mlg_report_add_error(r, -1, "", "", e.msg, "");
-  /* Duplicate ids (already loaded: this only checks uniqueness). */
-  mlg_engine_load_all(&set, cfg, r, &e);
+  mlg_engine_check_ids(&set, r, &e);
   check_config(r, cfg, &set);
 
   for (g = 0; g < MLG_GATE_COUNT; g++) {

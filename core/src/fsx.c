@@ -434,12 +434,13 @@ static int walk_dir(fsx_walk *w, int dirfd, dev_t dev, size_t depth)
                        q(&b2, name), strerror(errno));
       break;
     }
-    if (S_ISDIR(st.st_mode)) {
-      if (!strcmp(name, ".git"))
-        continue;
-    } else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+    /* .git directories and the gitdir files of worktrees and submodules
+     * are repository metadata, not workspace content (see
+     * has_git_segment). */
+    if (!strcmp(name, ".git"))
+      continue;
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
       continue; /* FIFOs, sockets, devices */
-    }
     if (!S_ISDIR(st.st_mode) && w->ws->nfiles >= w->max_files) {
       rc = mlg_err_set(w->err, MLG_ELIMIT,
                        "workspace has more than %zu files (max_files), stopped in directory '%s'",
@@ -636,6 +637,55 @@ const mlg_file *mlg_ws_find(const mlg_ws *ws, const char *relpath)
 
 /* --- confined access ---------------------------------------------------- */
 
+/* The repository's own metadata is off limits: .git/config holds the
+ * credentials a CI checkout leaves behind (http.extraheader, token URLs).
+ * Git data is for the git API, never for policies reading files. */
+static int has_git_segment(const char *path)
+{
+  const char *p = path;
+  while (*p) {
+    const char *end = strchr(p, '/');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n == 4 && memcmp(p, ".git", 4) == 0)
+      return 1;
+    if (!end)
+      break;
+    p = end + 1;
+  }
+  return 0;
+}
+
+static int git_refusal(mlg_err *err, const char *relpath)
+{
+  fsx_q b;
+  return mlg_err_set(err, MLG_EACCES,
+                     "refusing '%s': files of the .git directory are not readable by policies",
+                     q(&b, relpath));
+}
+
+/* Where an open descriptor really is, relative to the root, checked for a
+ * .git segment (a symlink inside the workspace may lead into .git). Fails
+ * closed when the path cannot be verified. */
+static int check_resolved(const mlg_ws *ws, int fd, const char *relpath, mlg_err *err)
+{
+  char link[64], real[PATH_MAX + 1];
+  size_t rl = strlen(ws->root);
+  ssize_t n;
+  fsx_q b;
+
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  n = readlink(link, real, sizeof real - 1);
+  if (n < 0 || (size_t)n >= sizeof real - 1)
+    return mlg_err_set(err, MLG_EACCES, "refusing '%s': cannot verify where it leads (is /proc "
+                                        "mounted?)", q(&b, relpath));
+  real[n] = '\0';
+  if (strncmp(real, ws->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0'))
+    return mlg_err_set(err, MLG_EACCES, "refusing '%s': it leaves the workspace", q(&b, relpath));
+  if (has_git_segment(real + rl + (real[rl] == '/')))
+    return git_refusal(err, relpath);
+  return 0;
+}
+
 int mlg_ws_open_file(int *fd_out, const mlg_ws *ws, const char *relpath, mlg_err *err)
 {
   char *norm = NULL;
@@ -649,11 +699,19 @@ int mlg_ws_open_file(int *fd_out, const mlg_ws *ws, const char *relpath, mlg_err
   rc = mlg_path_normalize(&norm, relpath, err);
   if (rc)
     return rc;
+  if (has_git_segment(norm)) {
+    free(norm);
+    return git_refusal(err, relpath);
+  }
   /* O_NONBLOCK so that a FIFO swapped in cannot block the open. */
   fd = confined_open(ws->rootfd, norm, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   free(norm);
   if (fd < 0)
     return open_error(err, -fd, relpath);
+  if ((rc = check_resolved(ws, fd, relpath, err)) != 0) {
+    close(fd);
+    return rc;
+  }
   if (fstat(fd, &st) < 0) {
     rc = mlg_err_set(err, MLG_EIO, "cannot stat '%s': %s", q(&b, relpath), strerror(errno));
     close(fd);
@@ -705,6 +763,10 @@ int mlg_ws_stat(mlg_stat *out, const mlg_ws *ws, const char *relpath, mlg_err *e
   rc = mlg_path_normalize(&norm, relpath, err);
   if (rc)
     return rc;
+  if (has_git_segment(norm)) {
+    free(norm);
+    return git_refusal(err, relpath);
+  }
 
   if (strcmp(norm, ".") != 0) {
     /* lstat of the last component, through a confined parent */

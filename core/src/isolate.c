@@ -139,7 +139,11 @@ static void child_setup(const mlg_pool *pool, int out_fd)
   }
 
   set_limit(RLIMIT_CORE, 0);  /* a crash must not write a core file */
-  set_limit(RLIMIT_FSIZE, 0); /* policies never write files */
+#ifndef MLG_SANITIZE
+  /* Policies never write files. (Sanitizer builds keep the right to write
+   * their reports to a stderr redirected to a file.) */
+  set_limit(RLIMIT_FSIZE, 0);
+#endif
   set_limit(RLIMIT_CPU, cpu);
   set_limit(RLIMIT_NOFILE, 64);
 #ifndef MLG_SANITIZE

@@ -179,6 +179,40 @@ static int convert(wctx *w, const mlg_node *n, size_t depth, json_t **out)
   return 0;
 }
 
+/* The GitHub runner takes "##[command]" anywhere in a log line as a
+ * command, and reports are often printed to CI logs. "##[" can only occur
+ * inside JSON strings, where "[" may be written as the equivalent
+ * "\u005b": same document, nothing for the runner to find. */
+static int ci_safe(mlg_buf *out, size_t start)
+{
+  size_t i, hits = 0;
+  char *p;
+  for (i = start; i + 2 < out->len; i++)
+    if (out->ptr[i] == '#' && out->ptr[i + 1] == '#' && out->ptr[i + 2] == '[')
+      hits++;
+  if (!hits)
+    return 0;
+  if (mlg_buf_grow(out, hits * 5))
+    return -1;
+  /* Shift from the end, expanding each "[" after "##" to six bytes. */
+  p = out->ptr;
+  {
+    size_t src = out->len, dst = out->len + hits * 5;
+    p[dst] = '\0';
+    while (src > start) {
+      src--;
+      if (p[src] == '[' && src >= start + 2 && p[src - 1] == '#' && p[src - 2] == '#') {
+        dst -= 6;
+        memcpy(p + dst, "\\u005b", 6);
+      } else {
+        p[--dst] = p[src];
+      }
+    }
+    out->len += hits * 5;
+  }
+  return 0;
+}
+
 static int append(const char *buffer, size_t size, void *data)
 {
   return mlg_buf_put(data, buffer, size) ? -1 : 0;
@@ -216,5 +250,5 @@ int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err)
   json_decref(j);
   if (!out->ptr && mlg_buf_put(out, "", 0))
     return oom(&w);
-  return 0;
+  return ci_safe(out, start) ? oom(&w) : 0;
 }

@@ -23,6 +23,7 @@
 
 #define MAX_MESSAGE 4096
 #define MAX_SNIPPET 200
+#define MAX_FINDING_BYTES ((size_t)4 << 20)
 
 static const char *const fail_fields[] = {
   "message", "path", "line", "column", "end_line", "end_column", "at", "member",
@@ -213,6 +214,9 @@ static int l_fail(lua_State *L)
     free(norm);
     return luaL_error(L, "out of memory");
   }
+  /* Shared subtables (YAML aliases) are written out once per reference:
+   * bound what one finding may cost. */
+  doc->limit_bytes = MAX_FINDING_BYTES;
   rec = mlg_node_map(doc);
   rc = !rec || mlg_map_set_str(doc, rec, "t", "finding") || mlg_map_set_str(doc, rec, "path", norm);
   free(norm);

@@ -336,6 +336,7 @@ static int l_json_encode(lua_State *L)
   doc = mlg_lua_new_doc(L);
   if (!doc)
     return luaL_error(L, "out of memory");
+  doc->limit_bytes = (size_t)64 << 20; /* aliases expand: bound the copy */
   n = mlg_lua_to_node(L, 1, doc, 0);
   if (mlg_json_write(&out, n, flags, &e) != 0) {
     mlg_buf_free(&out);

@@ -67,22 +67,22 @@ static int l_warn(lua_State *L) { return log_level(L, "warn"); }
 static int l_print(lua_State *L)
 {
   int n = lua_gettop(L), i;
+  size_t len;
+  const char *s;
   luaL_Buffer b;
+
   luaL_buffinit(L, &b);
   for (i = 1; i <= n; i++) {
-    size_t len;
-    const char *s = luaL_tolstring(L, i, &len);
     if (i > 1)
       luaL_addchar(&b, '\t');
-    luaL_addlstring(&b, s, len);
-    lua_pop(L, 1);
+    /* luaL_addvalue, not addlstring + pop: the buffer may live on the
+     * stack above the value, and popping it would free its storage. */
+    luaL_tolstring(L, i, NULL);
+    luaL_addvalue(&b);
   }
   luaL_pushresult(&b);
-  {
-    size_t len;
-    const char *s = lua_tolstring(L, -1, &len);
-    return emit_log(L, "info", s, len);
-  }
+  s = lua_tolstring(L, -1, &len);
+  return emit_log(L, "info", s, len);
 }
 
 void mlg_lua_open_log(lua_State *L)

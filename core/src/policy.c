@@ -120,7 +120,8 @@ static int add_dir(mlg_policy_set *set, const char *dir, int depth, mlg_err *err
     names = grown;
     n++;
   }
-  qsort(names, n, sizeof *names, cmp_str);
+  if (n > 1)
+    qsort(names, n, sizeof *names, cmp_str);
   for (i = 0; i < n && rc == 0; i++) {
     char path[4096];
     struct stat st;
@@ -359,9 +360,12 @@ int mlg_policy_set_meta(mlg_policy *p, const mlg_node *meta, mlg_err *err)
   }
 
   s = str_field(fields, "severity");
-  if (!s || (v = mlg_severity_parse(s)) < 0)
-    return bad(err, p, "field 'severity' is required: one of info, low, medium, high, "
-                       "critical%s%s", s ? " (got " : "", s ? s : "");
+  if (!s)
+    return bad(err, p, "field 'severity' is required: one of info, low, medium, high, critical",
+               NULL, NULL);
+  if ((v = mlg_severity_parse(s)) < 0)
+    return bad(err, p, "field 'severity' must be one of info, low, medium, high, critical "
+                       "(got '%s')", s, NULL);
   p->severity = (mlg_severity)v;
   p->confidence = MLG_CONF_HIGH;
   if ((n = mlg_map_get(fields, "confidence")) != NULL) {

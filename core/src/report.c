@@ -292,7 +292,7 @@ static size_t utf8_len(const unsigned char *s, unsigned *cp)
 void mlg_sanitize_line(mlg_buf *out, const char *s)
 {
   const unsigned char *p = (const unsigned char *)(s ? s : "");
-  size_t start = out->len;
+  size_t start = out->len, lead;
 
   while (*p) {
     unsigned cp;
@@ -313,15 +313,39 @@ void mlg_sanitize_line(mlg_buf *out, const char *s)
     else if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
              cp == 0x200E || cp == 0x200F)
       mlg_buf_printf(out, "\\u{%x}", cp); /* bidi controls reorder what reviewers see */
+    else if (cp == '[' && out->len - start >= 2 && out->ptr[out->len - 1] == '#' &&
+             out->ptr[out->len - 2] == '#')
+      mlg_buf_puts(out, "\\["); /* the GitHub runner finds "##[cmd]" anywhere in a line */
     else
       mlg_buf_put(out, p, n);
     p += n;
   }
-  /* A line that starts like a CI workflow command must not act as one. */
-  if ((out->len - start >= 2 && memcmp(out->ptr + start, "::", 2) == 0) ||
-      (out->len - start >= 3 && memcmp(out->ptr + start, "##[", 3) == 0)) {
+  /* The runner also takes a line as a command when it starts with "::"
+   * after blanks; callers may put this text at the start of a line. */
+  for (lead = start; lead < out->len && out->ptr[lead] == ' '; lead++)
+    ;
+  if (out->len - lead >= 2 && memcmp(out->ptr + lead, "::", 2) == 0) {
     mlg_buf_putc(out, ' ');
-    memmove(out->ptr + start + 1, out->ptr + start, out->len - start - 1);
-    out->ptr[start] = '\'';
+    memmove(out->ptr + lead + 1, out->ptr + lead, out->len - lead - 1);
+    out->ptr[lead] = '\'';
   }
+}
+
+void mlg_sanitize_text(mlg_buf *out, const char *s, const char *indent)
+{
+  const char *p = s ? s : "";
+  mlg_buf line = MLG_BUF_INIT;
+  for (;;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    mlg_buf_clear(&line);
+    mlg_buf_put(&line, p, n);
+    mlg_buf_puts(out, indent ? indent : "");
+    mlg_sanitize_line(out, line.ptr ? line.ptr : "");
+    if (!nl)
+      break;
+    mlg_buf_putc(out, '\n');
+    p = nl + 1;
+  }
+  mlg_buf_free(&line);
 }

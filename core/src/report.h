@@ -129,8 +129,13 @@ int mlg_report_write_json(mlg_buf *out, const mlg_report *r, const mlg_report_st
 int mlg_report_to_node(mlg_node **out, mlg_doc *doc, const mlg_report *r, mlg_err *err);
 
 /* Makes untrusted text safe for one line of terminal or CI log output:
- * control characters and ANSI escapes become visible escapes, a leading
- * "::" or "##[" (CI workflow commands) is neutralised. */
+ * control characters and ANSI escapes become visible escapes, invalid
+ * UTF-8 and bidi controls are escaped, and CI workflow commands are
+ * neutralised ("##[" anywhere, "::" at the start after blanks). */
 void mlg_sanitize_line(mlg_buf *out, const char *s);
+
+/* The same for multi-line text: each line sanitised and prefixed with
+ * indent (may be NULL); line breaks are kept. */
+void mlg_sanitize_text(mlg_buf *out, const char *s, const char *indent);
 
 #endif

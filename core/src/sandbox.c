@@ -52,7 +52,10 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return NULL;
   }
   if (nsize > old && (nsize - old > sb->mem_cap || sb->mem_used > sb->mem_cap - (nsize - old))) {
-    if (sb->fail_pending && sb->fail_ptr == ptr && sb->fail_size == nsize)
+    /* No collection can make room for a block larger than the whole cap;
+     * otherwise Lua retries once after an emergency GC. */
+    if (nsize > sb->mem_cap ||
+        (sb->fail_pending && sb->fail_ptr == ptr && sb->fail_size == nsize))
       trip(sb, MLG_TRIP_MEMORY);
     sb->fail_pending = 1;
     sb->fail_ptr = ptr;
@@ -205,6 +208,46 @@ static int sb_setmetatable(lua_State *L)
   return 1;
 }
 
+/* Message handler wrapper for xpcall. Lua calls a message handler from
+ * inside the count hook when the budget error is raised there, and hooks
+ * are off inside hooks: the handler would run unmetered. Once a limit has
+ * tripped, the policy's handler is therefore not run at all. */
+static int sb_xpcall_handler(lua_State *L)
+{
+  mlg_sandbox *sb = sb_get(L);
+  if (sb->tripped != MLG_TRIP_NONE)
+    return 1; /* the error object as it is */
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+static int sb_xpcall_cont(lua_State *L, int status, lua_KContext extra)
+{
+  if (status != LUA_OK && status != LUA_YIELD) {
+    lua_pushboolean(L, 0);
+    lua_pushvalue(L, -2);
+    return 2;
+  }
+  return lua_gettop(L) - (int)extra; /* true plus the results */
+}
+
+/* xpcall(f, handler, ...) with the handler behind sb_xpcall_handler. */
+static int sb_xpcall(lua_State *L)
+{
+  int n = lua_gettop(L), status;
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushboolean(L, 1);             /* first result on success */
+  lua_pushvalue(L, 1);               /* function */
+  lua_rotate(L, 3, 2);               /* f, h, true, f, args... */
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, sb_xpcall_handler, 1);
+  lua_replace(L, 2);                 /* wrapped handler at 2 */
+  status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, sb_xpcall_cont);
+  return sb_xpcall_cont(L, status, 2);
+}
+
 static int sb_panic(lua_State *L)
 {
   const char *msg = lua_tostring(L, -1);
@@ -236,6 +279,8 @@ static int setup(lua_State *L)
   lua_setfield(L, 1, "load");
   lua_pushcfunction(L, sb_setmetatable);
   lua_setfield(L, 1, "setmetatable");
+  lua_pushcfunction(L, sb_xpcall);
+  lua_setfield(L, 1, "xpcall");
 
   lua_getfield(L, 1, LUA_STRLIBNAME);
   lua_pushnil(L);
@@ -334,7 +379,9 @@ static int msgh(lua_State *L)
   int level;
 
   if (!msg) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+    /* After a trip no policy code runs, not even a __tostring. */
+    if (sb->tripped == MLG_TRIP_NONE && luaL_callmeta(L, 1, "__tostring") &&
+        lua_type(L, -1) == LUA_TSTRING)
       msg = lua_tostring(L, -1);
     else
       msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));

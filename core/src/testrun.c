@@ -76,7 +76,8 @@ static int find_tests(str_list *out, const char *dir, int depth, mlg_err *err)
       break;
     }
   closedir(d);
-  qsort(names.items, names.len, sizeof *names.items, cmp_str);
+  if (names.len > 1)
+    qsort(names.items, names.len, sizeof *names.items, cmp_str);
   for (i = 0; i < names.len && rc == 0; i++) {
     char path[4096];
     struct stat st;
@@ -342,27 +343,36 @@ static int expect_matches(const expect *x, const mlg_finding *f)
          (!x->message || strstr(f->message, x->message));
 }
 
+/* Expectations come from test files: sanitised like any other text. */
 static void describe_expect(mlg_buf *b, const expect *x)
 {
-  mlg_buf_printf(b, "missing: %s", x->path);
+  mlg_buf_puts(b, "missing: ");
+  mlg_sanitize_line(b, x->path);
   if (x->line >= 0)
     mlg_buf_printf(b, ":%lld", (long long)x->line);
   if (x->column >= 0)
     mlg_buf_printf(b, ":%lld", (long long)x->column);
   if (x->severity >= 0)
     mlg_buf_printf(b, " %s", mlg_severity_name((mlg_severity)x->severity));
-  if (x->message)
-    mlg_buf_printf(b, " \"%s\"", x->message);
-  mlg_buf_printf(b, " [%s] (expected at line %u of the test file)\n", x->policy,
-                 x->node->span.line);
+  if (x->message) {
+    mlg_buf_puts(b, " \"");
+    mlg_sanitize_line(b, x->message);
+    mlg_buf_puts(b, "\"");
+  }
+  mlg_buf_puts(b, " [");
+  mlg_sanitize_line(b, x->policy);
+  mlg_buf_printf(b, "] (expected at line %u of the test file)\n", x->node->span.line);
 }
 
 static void describe_finding(mlg_buf *b, const mlg_finding *f)
 {
-  mlg_buf_printf(b, "unexpected: %s:%u:%u %s: ", f->loc.path, f->loc.line, f->loc.column,
-                 mlg_severity_name(f->severity));
+  mlg_buf_puts(b, "unexpected: ");
+  mlg_sanitize_line(b, f->loc.path);
+  mlg_buf_printf(b, ":%u:%u %s: ", f->loc.line, f->loc.column, mlg_severity_name(f->severity));
   mlg_sanitize_line(b, f->message);
-  mlg_buf_printf(b, " [%s]\n", f->policy);
+  mlg_buf_puts(b, " [");
+  mlg_sanitize_line(b, f->policy);
+  mlg_buf_puts(b, "]\n");
 }
 
 static void run_case(runner *t, const tfile *tf, const tcase *c, mlg_policy_set *set,
@@ -395,7 +405,11 @@ static void run_case(runner *t, const tfile *tf, const tcase *c, mlg_policy_set 
   }
   if (mlg_ws_open(&ws, fixture, NULL, &e) != 0 || mlg_report_new(&r, &e) != 0) {
     out->st = ST_ERROR;
-    mlg_buf_printf(&out->details, "error: fixture %s: %s\n", fixture, e.msg);
+    mlg_buf_puts(&out->details, "error: fixture ");
+    mlg_sanitize_line(&out->details, fixture);
+    mlg_buf_puts(&out->details, ": ");
+    mlg_sanitize_line(&out->details, e.msg);
+    mlg_buf_putc(&out->details, '\n');
     goto done;
   }
   memset(&eo, 0, sizeof eo);
@@ -417,14 +431,18 @@ static void run_case(runner *t, const tfile *tf, const tcase *c, mlg_policy_set 
     }
     out->st = ST_FAIL;
     mlg_buf_puts(&out->details, "error: ");
-    if (*re->where)
-      mlg_buf_printf(&out->details, "%s: ", re->where);
+    if (*re->where) {
+      mlg_sanitize_line(&out->details, re->where);
+      mlg_buf_puts(&out->details, ": ");
+    }
     mlg_sanitize_line(&out->details, re->message);
     mlg_buf_putc(&out->details, '\n');
   }
   if (c->expect_error && !error_matched) {
     out->st = ST_FAIL;
-    mlg_buf_printf(&out->details, "missing: an error containing \"%s\"\n", c->expect_error);
+    mlg_buf_puts(&out->details, "missing: an error containing \"");
+    mlg_sanitize_line(&out->details, c->expect_error);
+    mlg_buf_puts(&out->details, "\"\n");
   }
   if (c->has_expect) {
     used = calloc(r->nfindings ? r->nfindings : 1, 1);
@@ -606,11 +624,14 @@ int mlg_test_run(mlg_buf *out, int *exit_code, const mlg_test_opts *o, mlg_err *
     mlg_err e;
 
     t.files++;
-    mlg_buf_printf(&text, "%s\n", files.items[k]);
+    mlg_sanitize_line(&text, files.items[k]);
+    mlg_buf_putc(&text, '\n');
     if (tfile_load(&tf, files.items[k], &e) != 0) {
       broken = 1;
       t.errors++;
-      mlg_buf_printf(&text, "  ERR   %s\n", e.msg);
+      mlg_buf_puts(&text, "  ERR   ");
+      mlg_sanitize_line(&text, e.msg);
+      mlg_buf_putc(&text, '\n');
       if (fnode) {
         mlg_map_set_str(res.doc, fnode, "path", files.items[k]);
         mlg_map_set_str(res.doc, fnode, "error", e.msg);
@@ -635,8 +656,9 @@ int mlg_test_run(mlg_buf *out, int *exit_code, const mlg_test_opts *o, mlg_err *
         t.cases++;
         if (!p) {
           oc.st = ST_ERROR;
-          mlg_buf_printf(&oc.details, "error: no policy '%s' under %s or built in\n", tf.policy,
-                         dirs[0]);
+          mlg_buf_puts(&oc.details, "error: no policy '");
+          mlg_sanitize_line(&oc.details, tf.policy);
+          mlg_buf_puts(&oc.details, "' in the given directories or built in\n");
         } else {
           run_case(&t, &tf, &tf.cases[i], set, (size_t)(p - set->items), &oc);
         }
@@ -676,14 +698,18 @@ int mlg_test_run(mlg_buf *out, int *exit_code, const mlg_test_opts *o, mlg_err *
     const mlg_report_error *le = &t.load_errors->errors[i];
     broken = 1;
     mlg_buf_puts(&text, "error: ");
-    if (*le->where)
-      mlg_buf_printf(&text, "%s: ", le->where);
+    if (*le->where) {
+      mlg_sanitize_line(&text, le->where);
+      mlg_buf_puts(&text, ": ");
+    }
     mlg_sanitize_line(&text, le->message);
     mlg_buf_putc(&text, '\n');
   }
   if (files.len == 0) {
     broken = 1;
-    mlg_buf_printf(&text, "no test files (*.test.yml) found under %s\n", dirs[0]);
+    mlg_buf_puts(&text, "no test files (*.test.yml) found under ");
+    mlg_sanitize_line(&text, dirs[0]);
+    mlg_buf_putc(&text, '\n');
   }
   mlg_buf_printf(&text, "\n%zu test file%s, %zu case%s: %zu passed, %zu failed, %zu error%s\n",
                  t.files, t.files == 1 ? "" : "s", t.cases, t.cases == 1 ? "" : "s", t.passed,

@@ -66,25 +66,11 @@ mkdir -p "$TMPDIR"
 # list only labels them so nobody mistakes them for flaky tests. Remove an
 # entry once the engine is fixed (the driver says so when one passes).
 declare -A KNOWN_FAILURES=(
-  [report/write-errors-fail]="mlgate list and mlgate explain exit 0 when stdout cannot be written (>/dev/full): list_json/list_text/explain_text ignore fwrite/printf errors"
-  [hostile/loop-xpcall]="instruction budget off inside an xpcall message handler run after a budget error (Lua disables hooks while the handler runs); only the wall-clock watchdog stops it"
-  [hostile/fs-git-credentials-read]="mlgate.fs.read returns .git/config (CI credentials left by the checkout) although the workspace walk hides .git"
-  [hostile/fs-git-credentials-read_limited]="mlgate.fs.read returns .git/config (CI credentials left by the checkout) although the workspace walk hides .git"
-  [hostile/inject-json]="mlg_sanitize_line neutralises '##[' only at the start of a line; the GitHub runner's legacy parser takes '##[cmd]' anywhere in a line (policy logs on stderr)"
-  [hostile/inject-text]="mlg_sanitize_line neutralises '##[' only at the start of a line; the GitHub runner's legacy parser takes '##[cmd]' anywhere in a line (text report and logs)"
-  [hostile/workspace-file-names-and-content]="'##[' from workspace file names and finding messages reaches the text report mid-line (no hostile policy needed; same root cause as hostile/inject-text)"
-  [hostile/metadata-in-list-and-explain]="mlgate list/explain print policy title, aliases, params, description, remediation and references unsanitised (ESC, CR, lines starting with '::')"
-  [hostile/test-output-injection]="mlgate test (text) prints the expected message of a missing finding unsanitised (ESC, CR, newline + '::error::')"
-  [hostile/print-long-strings]="print() of a value over ~1 KiB: l_print (lua_api_log.c) pops luaL_tolstring's value while a luaL_Buffer is in use, freeing the buffer's box: use-after-free, a corrupt log line, SIGSEGV with several arguments"
-  [hostile/metadata-error-reported-once]="an invalid policy's metadata error is reported twice: mlg_eval calls mlg_engine_load_all after mlg_engine_run, which loads the still-unloaded policy again"
 )
 
 # Known engine bugs that only a sanitizer build detects (used when
 # MLGATE_BIN is an ASan/UBSan build).
 declare -A KNOWN_FAILURES_SANITIZED=(
-  [hostile/flood-log]="print() of a long string: heap-use-after-free in l_print (lua_api_log.c), see hostile/print-long-strings"
-  [exit/empty-policies-dir]="qsort(NULL, 0, ...) in add_dir (policy.c) for an empty --policies directory: UBSan 'null pointer passed as argument 1'"
-  [test/no-tests-found]="qsort(NULL, 0, ...) in find_tests (testrun.c) for an empty directory: UBSan 'null pointer passed as argument 1'"
 )
 
 # --- assertion helpers (each test runs in its own subshell; die ends it) --

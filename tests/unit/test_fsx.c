@@ -183,7 +183,6 @@ static void test_walk(void **state)
     {"loop1", 0, 1, 1},
     {"loop2", 0, 1, 1},
     {"sub/x.py", 1, 0, 0},
-    {"sub2/.git", 10, 0, 0},
     {"up", 0, 1, 1},
   };
   mlg_ws *ws = open_ws();
@@ -203,7 +202,8 @@ static void test_walk(void **state)
                ws->files[i].escapes);
   }
   assert_int_equal(ws->nfiles, sizeof want / sizeof want[0]);
-  assert_int_equal(ws->total_bytes, 1 + 5 + 0 + 2 + 4 + 1000 + 1 + 10);
+  assert_int_equal(ws->total_bytes, 1 + 5 + 0 + 2 + 4 + 1000 + 1);
+  assert_null(mlg_ws_find(ws, "sub2/.git")); /* gitdir files are metadata too */
 
   assert_non_null(mlg_ws_find(ws, "b/d/e.bin"));
   assert_int_equal(mlg_ws_find(ws, "b/d/e.bin")->size, 1000);
@@ -229,11 +229,11 @@ static void test_walk_relative_root(void **state)
   assert_non_null(getcwd(cwd, sizeof cwd));
   assert_int_equal(chdir(root), 0);
   assert_int_equal(mlg_ws_open(&ws, ".", NULL, &err), 0);
-  assert_int_equal(ws->nfiles, 21);
+  assert_int_equal(ws->nfiles, 20);
   assert_string_equal(ws->files[0].path, "Zed.txt");
   mlg_ws_free(ws);
   assert_int_equal(mlg_ws_open(&ws, NULL, NULL, &err), 0);
-  assert_int_equal(ws->nfiles, 21);
+  assert_int_equal(ws->nfiles, 20);
   mlg_ws_free(ws);
   assert_int_equal(chdir(cwd), 0);
 }
@@ -494,7 +494,14 @@ static void test_open_file(void **state)
   open_ok(ws, "b/dotdot/a.txt", "hello");
   open_ok(ws, "b/dotdot/b/dotdot/link_dir/c.csv", "1,2\n");
   open_ok(ws, "data/ok.csv", "1,2\n");
-  open_ok(ws, "sub2/.git", "gitdir: x\n");
+  /* Repository metadata is refused, also through a nested gitdir file. */
+  {
+    mlg_err err;
+    int fd = -2;
+    assert_int_equal(mlg_ws_open_file(&fd, ws, "sub2/.git", &err), MLG_EACCES);
+    assert_non_null(strstr(err.msg, "files of the .git directory are not readable"));
+    assert_int_equal(fd, -1);
+  }
   open_ok(ws, "b-c", "");
 
   open_bad(ws, "x/../../etc/passwd", MLG_EACCES,
@@ -707,7 +714,7 @@ static void test_proc_inside(void **state)
   }
   assert_int_equal(umount(p), 0);
   assert_int_equal(rmdir(p), 0);
-  assert_int_equal(nfiles, 21); /* nothing from p/ */
+  assert_int_equal(nfiles, 20); /* nothing from p/ */
   assert_false(found);
   assert_int_equal(rc[0], MLG_EACCES);
   assert_string_equal(msg, "refusing 'p/self/environ': it is on a pseudo filesystem");
