@@ -593,6 +593,17 @@ static void test_fs_confinement(void **state)
                       "refusing '/etc/passwd': absolute paths are not allowed in the workspace");
   assert_string_equal(eval("local v, e = mlgate.fs.read('../outside.txt') return e"),
                       "refusing '../outside.txt': it leaves the workspace");
+  /* an embedded NUL must not cut a path short ('a.yml\0../x' is not 'a.yml') */
+  assert_string_equal(raises("mlgate.fs.read('a.yml\\0/../../x')"),
+                      "policies/train/x.lua:1: bad argument #1 to 'read' (path contains a NUL "
+                      "byte)");
+  assert_non_null(strstr(raises("mlgate.fs.stat('a.yml\\0x')"), "path contains a NUL byte"));
+  assert_non_null(strstr(raises("mlgate.fs.exists('a.yml\\0x')"), "path contains a NUL byte"));
+  assert_non_null(strstr(raises("mlgate.hash.sha256_file('a.yml\\0x')"),
+                         "path contains a NUL byte"));
+  assert_non_null(strstr(raises("mlgate.yaml.load('a.yml\\0x')"), "path contains a NUL byte"));
+  assert_non_null(strstr(raises("mlgate.json.load('data.json\\0x')"), "path contains a NUL byte"));
+  assert_non_null(strstr(raises("ctx:error('m', 'a.yml\\0x')"), "path contains a NUL byte"));
   /* escaping links are not listed */
   assert_null(strstr(eval("return table.concat(mlgate.fs.list(), ',')"), "link_out"));
 }
@@ -888,6 +899,17 @@ static void test_fail_validation(void **state)
   }
 }
 
+static void test_fail_path_nul(void **state)
+{
+  /* refused, and named like the other ctx:fail field errors (it reads
+   * "bad argument #-2 to 'fail'" today) */
+  const char *m = raises("ctx:fail{message = 'm', path = 'a.yml\\0x'}");
+  assert_non_null(strstr(m, "NUL"));
+  if (!strstr(m, "ctx:fail: 'path'"))
+    fail_msg("ctx:fail with a NUL in path: \"%s\" (expected \"ctx:fail: 'path' contains a NUL "
+             "byte\" or similar)", m);
+}
+
 static void test_fail_path_required_outside_check(void **state)
 {
   A.env.current = NULL;
@@ -1001,6 +1023,7 @@ int main(void)
     T(test_log_record_cap),
     T(test_fail_record),
     T(test_fail_validation),
+    T(test_fail_path_nul),
     T(test_fail_path_required_outside_check),
     T(test_fail_limit),
     T(test_ctx_fields_and_error),

@@ -429,6 +429,20 @@ static void test_sanitize_ci_commands_anywhere(void **state)
   assert_false(bad);
 }
 
+static void test_sanitize_text(void **state)
+{
+  mlg_buf b = MLG_BUF_INIT;
+  mlg_sanitize_text(&b, "first\n::error::second\n\033[1mthird", "    ");
+  assert_string_equal(b.ptr, "    first\n    '::error::second\n    \\x1b[1mthird");
+  mlg_buf_clear(&b);
+  mlg_sanitize_text(&b, "one line", NULL);
+  assert_string_equal(b.ptr, "one line");
+  mlg_buf_clear(&b);
+  mlg_sanitize_text(&b, "trailing\n", "> ");
+  assert_string_equal(b.ptr, "> trailing\n> ");
+  mlg_buf_free(&b);
+}
+
 /* --- writers ------------------------------------------------------------------- */
 
 static mlg_report *sample(void)
@@ -650,6 +664,7 @@ static void test_json_hostile_strings(void **state)
 
   r->gates[MLG_GATE_TRAIN].evaluated = 1;
   add(r, "train/x", "bad\xff\xfe.py", 1, 1, "quote \" backslash \\ nul-free \x01 \xc0\xaf end");
+  add(r, "train/x", "z.py", 1, 1, "a ##[error]b");
   mlg_report_finalize_order(r);
   mlg_report_decide(r);
   assert_int_equal(mlg_report_write_json(&out, r, NULL, &e), 0);
@@ -658,6 +673,11 @@ static void test_json_hostile_strings(void **state)
   f = mlg_map_get(doc->root, "findings")->u.seq.items[0];
   assert_string_equal(str_at(mlg_map_get(f, "location"), "path"), "bad\xef\xbf\xbd\xef\xbf\xbd.py");
   assert_non_null(strstr(str_at(f, "message"), "quote \" backslash \\ nul-free \x01 "));
+  /* "##[" is escaped in the bytes (a JSON report printed to a CI log must
+   * not issue commands) but is the same string once parsed */
+  assert_null(strstr(out.ptr, "##["));
+  f = mlg_map_get(doc->root, "findings")->u.seq.items[1];
+  assert_string_equal(str_at(f, "message"), "a ##[error]b");
   mlg_doc_free(doc);
   mlg_buf_free(&out);
   mlg_report_free(r);
@@ -766,6 +786,7 @@ int main(void)
     cmocka_unit_test(test_decide),
     cmocka_unit_test(test_sanitize),
     cmocka_unit_test(test_sanitize_ci_commands_anywhere),
+    cmocka_unit_test(test_sanitize_text),
     cmocka_unit_test(test_json_contract),
     cmocka_unit_test(test_json_hostile_strings),
     cmocka_unit_test(test_text_writer),
