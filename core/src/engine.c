@@ -159,7 +159,6 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
   f->naliases = f->aliases ? p->aliases.len : 0;
   f->key = mlg_report_str(r, rec_str(rec, "key"));
   f->snippet = mlg_report_str(r, rec_str(rec, "snippet"));
-  f->indent_col = (int)mlg_node_as_int(mlg_map_get(rec, "indent"), 0);
   if (mlg_map_get(rec, "details"))
     f->details = copy_node(r->doc, mlg_map_get(rec, "details"), 0);
 }

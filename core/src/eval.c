@@ -136,7 +136,10 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
 {
   size_t i, k, nreal = r->nfindings;
   int32_t today = mlg_date_today();
+  /* Each waiver is reported at most once as expired and once as refused,
+   * however many findings it covers. */
   unsigned char *expired_used = calloc(cfg->nwaivers ? cfg->nwaivers : 1, 1);
+  unsigned char *refused_used = calloc(cfg->nwaivers ? cfg->nwaivers : 1, 1);
   char msg[1024];
 
   /* Fingerprints first: waivers may name them. */
@@ -165,10 +168,14 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
         continue;
       }
       if (enf == MLG_ENF_HARD) {
-        snprintf(msg, sizeof msg, "waiver for %s is refused: the policy's enforcement is hard",
-                 w->policy);
-        notice(r, cfg, w, f->gate, WAIVER_REFUSED, msg);
-        f = &r->findings[i];
+        if (refused_used && !refused_used[k]) {
+          refused_used[k] = 1;
+          snprintf(msg, sizeof msg, "waiver for %s is refused: the policy's enforcement is "
+                                    "hard",
+                   w->policy);
+          notice(r, cfg, w, f->gate, WAIVER_REFUSED, msg);
+          f = &r->findings[i];
+        }
         continue;
       }
       f->waived = 1;
@@ -193,6 +200,7 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
     notice(r, cfg, w, (mlg_gate)g, WAIVER_EXPIRED, msg);
   }
   free(expired_used);
+  free(refused_used);
   if (r->nfindings != nreal)
     mlg_report_finalize_order(r);
 }

@@ -28,6 +28,8 @@ typedef struct slot {
   int fd;
   uint64_t start_ms, deadline_ms;
   uint64_t received;
+  int eof;       /* pipe closed; waiting for the process to end */
+  int status;    /* wait status once reaped */
   mlg_buf in;
   mlg_child_end forced; /* set when the parent killed it */
 } slot;
@@ -248,14 +250,23 @@ static int read_slot(const mlg_pool *pool, slot *s)
   }
 }
 
+/* After end of file: the process usually exits at once, but one that
+ * closed its pipe and lingers must not block the scheduler; it stays in
+ * the loop (deadline and all) until reaped. Returns 1 when reaped. */
+static int reap(slot *s, int block)
+{
+  pid_t r;
+  do
+    r = waitpid(s->pid, &s->status, block ? 0 : WNOHANG);
+  while (r < 0 && errno == EINTR);
+  return r == s->pid || r < 0;
+}
+
 static void finish_slot(const mlg_pool *pool, slot *s)
 {
   mlg_child_result res;
-  int status = 0;
+  int status = s->status;
 
-  close(s->fd);
-  while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
-    ;
   /* A final line without '\n' is still a line: the child may have died
    * between writing it and the newline (it never does, but be lenient). */
   if (s->in.len && s->forced != MLG_CHILD_OVERFLOW)
@@ -293,6 +304,7 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
   unsigned jobs = pool->jobs ? pool->jobs : default_jobs();
   slot slots[MAX_JOBS];
   struct pollfd pfd[MAX_JOBS];
+  unsigned slot_of[MAX_JOBS];
   size_t next = 0, done = 0, i;
   int rc = 0;
   uint64_t last_tick = 0;
@@ -321,35 +333,52 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
     }
     t = now_ms();
     for (j = 0; j < jobs; j++) {
-      if (!slots[j].active)
+      slot *sl = &slots[j];
+      if (!sl->active)
         continue;
-      pfd[active].fd = slots[j].fd;
+      if (sl->deadline_ms && t >= sl->deadline_ms)
+        kill_slot(sl, MLG_CHILD_TIMEOUT);
+      if (sl->eof) {
+        if (reap(sl, 0)) {
+          finish_slot(pool, sl);
+          done++;
+        } else {
+          timeout = 1; /* it is exiting: look again very soon */
+        }
+        continue;
+      }
+      pfd[active].fd = sl->fd;
       pfd[active].events = POLLIN;
       pfd[active].revents = 0;
+      slot_of[active] = j;
       active++;
-      if (slots[j].deadline_ms) {
-        if (t >= slots[j].deadline_ms)
-          kill_slot(&slots[j], MLG_CHILD_TIMEOUT);
-        else if (slots[j].deadline_ms - t < (uint64_t)timeout)
-          timeout = (int)(slots[j].deadline_ms - t);
-      }
+      if (sl->deadline_ms && sl->deadline_ms - t < (uint64_t)timeout)
+        timeout = (int)(sl->deadline_ms > t ? sl->deadline_ms - t : 0);
     }
-    if (!active)
+    if (!active && done >= pool->ntasks)
       break;
-    if (poll(pfd, active, timeout) < 0 && errno != EINTR) {
-      rc = mlg_err_set(err, MLG_EIO, "poll failed: %s", strerror(errno));
-      for (j = 0; j < jobs; j++)
-        if (slots[j].active)
-          kill_slot(&slots[j], MLG_CHILD_SIGNALED);
+    if (active) {
+      if (poll(pfd, active, timeout) < 0 && errno != EINTR) {
+        rc = mlg_err_set(err, MLG_EIO, "poll failed: %s", strerror(errno));
+        for (j = 0; j < jobs; j++)
+          if (slots[j].active)
+            kill_slot(&slots[j], MLG_CHILD_SIGNALED);
+      }
+    } else {
+      struct timespec ts = {0, (long)timeout * 1000000L};
+      nanosleep(&ts, NULL);
     }
-    for (j = 0, i = 0; j < jobs; j++) {
-      if (!slots[j].active)
+    for (i = 0; i < active; i++) {
+      slot *sl = &slots[slot_of[i]];
+      if (!pfd[i].revents || !read_slot(pool, sl))
         continue;
-      if (pfd[i].revents && read_slot(pool, &slots[j])) {
-        finish_slot(pool, &slots[j]);
+      close(sl->fd);
+      sl->fd = -1;
+      sl->eof = 1;
+      if (reap(sl, 0)) {
+        finish_slot(pool, sl);
         done++;
       }
-      i++;
     }
     if (pool->on_tick && now_ms() - last_tick >= 100) {
       last_tick = now_ms();

@@ -218,8 +218,10 @@ mlg_node *mlg_lua_to_node(lua_State *L, int idx, mlg_doc *doc, int depth)
 static int l_atlas_name(lua_State *L)
 {
   const mlg_atlas_entry *e = mlg_atlas_find(luaL_checkstring(L, 1));
-  if (!e)
-    return 0;
+  if (!e) {
+    lua_pushnil(L);
+    return 1;
+  }
   lua_pushstring(L, e->name);
   lua_pushstring(L, mlg_atlas_kind_name(e->kind));
   return 2;

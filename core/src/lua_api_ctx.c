@@ -32,13 +32,12 @@ static const char *const fail_fields[] = {
 /* Returns the text of line `line` (1-based) of path, trimmed and with runs
  * of whitespace collapsed, for fingerprints that survive line shifts. */
 static size_t snippet(mlg_lua_env *env, const char *path, lua_Integer line, char *out,
-                      size_t size, int *indent)
+                      size_t size)
 {
   const char *p, *end, *eol;
   size_t n = 0;
   int space = 0;
 
-  *indent = 0;
   if (!env->snip_path || strcmp(env->snip_path, path) != 0) {
     char *text = NULL;
     size_t len = 0;
@@ -63,10 +62,8 @@ static size_t snippet(mlg_lua_env *env, const char *path, lua_Integer line, char
   eol = memchr(p, '\n', (size_t)(end - p));
   if (!eol)
     eol = end;
-  while (p < eol && (*p == ' ' || *p == '\t')) {
+  while (p < eol && (*p == ' ' || *p == '\t'))
     p++;
-    (*indent)++;
-  }
   for (; p < eol && n + 1 < size; p++) {
     int ws = *p == ' ' || *p == '\t' || *p == '\r';
     if (ws) {
@@ -143,8 +140,11 @@ static void read_fail_args(lua_State *L, int t, mlg_lua_env *env, fail_args *a)
     luaL_error(L, "ctx:fail: 'message' is required (one sentence: what is wrong and why)");
   a->path = opt_str_field(L, t, "path");
   if (a->path) {
+    size_t len;
     lua_getfield(L, t, "path");
-    mlg_lua_check_path(L, -1);
+    lua_tolstring(L, -1, &len);
+    if (strlen(a->path) != len)
+      luaL_error(L, "ctx:fail: 'path' contains a NUL byte");
     lua_pop(L, 1);
   }
   if (!a->path)
@@ -240,14 +240,9 @@ static int l_fail(lua_State *L)
     rc = mlg_map_set_str(doc, rec, "key", a.key);
   if (!rc && a.line > 0) {
     char snip[MAX_SNIPPET + 1];
-    int indent = 0;
-    mlg_node *sn = NULL;
     const mlg_node *pathn = mlg_map_get(rec, "path");
-    if (snippet(env, pathn->u.str.ptr, a.line, snip, sizeof snip, &indent) > 0) {
-      sn = mlg_node_str(doc, snip);
-      rc = mlg_map_set(doc, rec, "snippet", sn) ||
-           mlg_map_set_int(doc, rec, "indent", indent);
-    }
+    if (snippet(env, pathn->u.str.ptr, a.line, snip, sizeof snip) > 0)
+      rc = mlg_map_set(doc, rec, "snippet", mlg_node_str(doc, snip));
   }
   if (!rc && lua_getfield(L, 2, "details") != LUA_TNIL) {
     mlg_node *d;

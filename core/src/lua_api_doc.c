@@ -417,13 +417,16 @@ static int l_pos(lua_State *L)
   const span_rec *p;
   const char *tag = NULL;
 
-  if (!get_entry(L, 1))
-    return 0;
+  lua_settop(L, 2); /* pos(t) and pos(t, nil) alike; the entry goes at 3 */
+  if (!get_entry(L, 1)) {
+    lua_pushnil(L);
+    return 1;
+  }
   entry = lua_gettop(L);
   if (lua_isnoneornil(L, 2)) {
     p = rec_at(L, entry, PE_SELF, 0);
     if (!p)
-      return 0;
+      return (lua_pushnil(L), 1);
     memcpy(&self, p, sizeof self);
     push_span(L, &self, NULL, NULL);
     return 1;
@@ -432,7 +435,7 @@ static int l_pos(lua_State *L)
     int keys = lua_gettop(L);
     const char *k = lua_tostring(L, 2);
     if (!k || lua_type(L, 2) != LUA_TSTRING)
-      return 0;
+      return (lua_pushnil(L), 1);
     n = lua_rawlen(L, keys);
     for (i = n; i > 0; i--) { /* last wins, like the value in the table */
       lua_rawgeti(L, keys, (lua_Integer)i);
@@ -443,24 +446,24 @@ static int l_pos(lua_State *L)
       lua_pop(L, 1);
     }
     if (i == 0)
-      return 0;
+      return (lua_pushnil(L), 1);
     i--;
     p = rec_at(L, entry, PE_KEYSPANS, i);
     if (!p)
-      return 0;
+      return (lua_pushnil(L), 1);
     memcpy(&key, p, sizeof key);
   } else { /* sequence: integer index */
     lua_Integer k;
     if (!lua_isinteger(L, 2))
-      return 0;
+      return (lua_pushnil(L), 1);
     k = lua_tointeger(L, 2);
     if (k < 1)
-      return 0;
+      return (lua_pushnil(L), 1);
     i = (size_t)k - 1;
   }
   p = rec_at(L, entry, PE_ITEMS, i);
   if (!p)
-    return 0;
+    return (lua_pushnil(L), 1);
   memcpy(&item, p, sizeof item);
   if (lua_rawgeti(L, entry, PE_TAGS) == LUA_TTABLE) {
     lua_rawgeti(L, -1, (lua_Integer)i + 1);

@@ -297,7 +297,11 @@ int mlg_policy_set_meta(mlg_policy *p, const mlg_node *meta, mlg_err *err)
                          "files, references, params, check, run)", k, NULL);
   }
   for (i = 0; fns && fns->type == MLG_SEQ && i < fns->u.seq.len; i++) {
-    const char *f = fns->u.seq.items[i]->u.str.ptr;
+    const char *f;
+    /* The record comes from a child: trust nothing about its shape. */
+    if (fns->u.seq.items[i]->type != MLG_STR)
+      return bad(err, p, "malformed metadata record", NULL, NULL);
+    f = fns->u.seq.items[i]->u.str.ptr;
     if (strcmp(f, "check") == 0)
       p->has_check = 1;
     else if (strcmp(f, "run") == 0)
@@ -342,8 +346,10 @@ int mlg_policy_set_meta(mlg_policy *p, const mlg_node *meta, mlg_err *err)
       return bad(err, p, "field 'gate' is required (one of %s)", mlg_gate_list(), NULL);
     if (g && g->type != MLG_STR)
       return bad(err, p, "field 'gate' must be a string (one of %s)", mlg_gate_list(), NULL);
-    if ((rc = str_list(&names, g ? g : gs, p, g ? "gate" : "gates", err)) != 0)
+    if ((rc = str_list(&names, g ? g : gs, p, g ? "gate" : "gates", err)) != 0) {
+      free(names.items);
       return rc;
+    }
     p->gates = 0;
     for (i = 0; i < names.len; i++) {
       v = mlg_gate_parse(names.items[i]);

@@ -71,7 +71,7 @@ static int build_meta(lua_State *L)
     } else {
       mlg_node *v;
       if (lua_type(L, -1) == LUA_TTABLE && lua_getmetatable(L, -1))
-        return luaL_error(L, "field '%s' must be a plain table", lua_tostring(L, -2));
+        return luaL_error(L, "field '%s' must be a plain table", lua_tostring(L, -3));
       v = mlg_lua_to_node(L, -1, doc, 0);
       if (mlg_map_set(doc, fields, lua_tostring(L, -2), v) != 0)
         return luaL_error(L, "out of memory");

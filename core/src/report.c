@@ -125,8 +125,10 @@ static void basis(const mlg_finding *f, mlg_buf *b)
   if (f->key)
     mlg_buf_printf(b, "k:%s", f->key);
   else if (f->snippet && f->loc.line)
-    mlg_buf_printf(b, "s:%s%c%d", f->snippet, 0,
-                   f->loc.column ? (int)f->loc.column - f->indent_col : 0);
+    /* The normalised line text alone: columns shift when a formatter
+     * re-spaces the line; several findings on one line are told apart by
+     * their order (occurrence) instead. */
+    mlg_buf_printf(b, "s:%s", f->snippet);
   else if (f->loc.offset >= 0)
     mlg_buf_printf(b, "o:%lld%c%s", (long long)f->loc.offset, 0, f->message);
   else

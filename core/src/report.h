@@ -47,7 +47,6 @@ typedef struct mlg_finding {
   /* Inputs to the fingerprint (not reported). */
   const char *key;
   const char *snippet;
-  int indent_col;
 } mlg_finding;
 
 typedef struct mlg_report_error {
@@ -90,9 +89,9 @@ int mlg_report_add_error(mlg_report *r, int gate, const char *policy, const char
 const char *mlg_report_str(mlg_report *r, const char *s);
 
 /* Sorts findings (path, line, column, policy, then the rest for a total
- * order), computes fingerprints (stable across line shifts: policy, path,
- * member, key or normalised line text, column within the line, and the
- * occurrence among identical ones), then errors. */
+ * order), computes fingerprints (stable across line shifts and re-spacing:
+ * policy, path, member, the policy's key or else the whitespace-normalised
+ * line text, and the occurrence among identical ones), then errors. */
 void mlg_report_finalize_order(mlg_report *r);
 
 /* Verdicts and exit code from findings and errors (DESIGN section 4). */

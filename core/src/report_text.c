@@ -195,8 +195,9 @@ int mlg_report_write_text(mlg_buf *buf, const mlg_report *r, const mlg_report_st
                    blocking == 1 ? "it" : "them");
   else
     mlg_buf_printf(buf, ": no blocking findings");
-  mlg_buf_printf(buf, " (%llu policies, %llu files, %llu ms, exit %d)\n",
-                 (unsigned long long)r->policies, (unsigned long long)r->files,
+  mlg_buf_printf(buf, " (%llu polic%s, %llu file%s, %llu ms, exit %d)\n",
+                 (unsigned long long)r->policies, r->policies == 1 ? "y" : "ies",
+                 (unsigned long long)r->files, r->files == 1 ? "" : "s",
                  (unsigned long long)r->elapsed_ms, r->exit_code);
   if (!buf->ptr)
     return mlg_err_set(err, MLG_ENOMEM, "out of memory writing the report");

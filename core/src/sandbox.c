@@ -54,8 +54,9 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   if (nsize > old && (nsize - old > sb->mem_cap || sb->mem_used > sb->mem_cap - (nsize - old))) {
     /* No collection can make room for a block larger than the whole cap;
      * otherwise Lua retries once after an emergency GC. */
-    if (nsize > sb->mem_cap ||
-        (sb->fail_pending && sb->fail_ptr == ptr && sb->fail_size == nsize))
+    /* A second refusal while one is pending means the collection did not
+     * help (lauxlib buffers do not even retry): over budget. */
+    if (nsize > sb->mem_cap || sb->fail_pending)
       trip(sb, MLG_TRIP_MEMORY);
     sb->fail_pending = 1;
     sb->fail_ptr = ptr;
@@ -67,19 +68,36 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     trip(sb, MLG_TRIP_MEMORY);
     return NULL;
   }
-  sb->fail_pending = 0;
+  /* Only the retried request itself succeeding clears the refusal. */
+  if (sb->fail_pending && sb->fail_ptr == ptr && sb->fail_size == nsize)
+    sb->fail_pending = 0;
   sb->mem_used = sb->mem_used - old + nsize;
   if (sb->mem_used > sb->mem_peak)
     sb->mem_peak = sb->mem_used;
   return p;
 }
 
+/* Policy code, as opposed to the embedded SDK, for error locations. */
+static int policy_source(const char *source)
+{
+  return source[0] == '@' && strncmp(source, "@lua/mlgate/", 12) != 0;
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
   mlg_sandbox *sb = sb_get(L);
-  (void)ar;
   if (sb->tripped == MLG_TRIP_NONE) {
     sb->instr_used += HOOK_STEP;
+    /* Where the policy was lately: a memory error raised by the allocator
+     * never reaches a message handler, and still needs a location. */
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0 &&
+        (ar->source != sb->last_src || ar->currentline != sb->last_line) &&
+        policy_source(ar->source)) {
+      sb->last_src = ar->source; /* compared only, never dereferenced later */
+      sb->last_line = ar->currentline;
+      snprintf(sb->last_where, sizeof sb->last_where, "%s:%d", ar->source + 1,
+               ar->currentline);
+    }
     if (sb->instr_used <= sb->instr_cap)
       return;
     trip(sb, MLG_TRIP_INSTRUCTIONS);
@@ -155,13 +173,18 @@ static int sb_setmetatable(lua_State *L)
 
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
-  if (lua_getmetatable(L, 1)) { /* current raw metatable */
-    int ours;
+  if (lua_getmetatable(L, 1)) { /* current raw metatable (a snapshot?) */
+    int replaceable;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &snapset_key);
     lua_pushvalue(L, -2);
-    ours = lua_rawget(L, -2) != LUA_TNIL;
-    lua_pop(L, 3);
-    if (!ours && luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+    lua_rawget(L, -2);                /* the original it was made from */
+    lua_pushliteral(L, "__metatable");
+    lua_rawget(L, -4);                /* what getmetatable shows */
+    /* Replaceable when the __metatable field is only ours (the original
+     * table), not one the policy set itself, as in plain Lua. */
+    replaceable = !lua_isnil(L, -2) && lua_rawequal(L, -1, -2);
+    lua_pop(L, 4);
+    if (!replaceable && luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
       return luaL_error(L, "cannot change a protected metatable");
   }
   if (t == LUA_TNIL) {
@@ -199,7 +222,7 @@ static int sb_setmetatable(lua_State *L)
     lua_rawset(L, 3);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &snapset_key);
     lua_pushvalue(L, 4);
-    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 2); /* snapshot -> original */
     lua_rawset(L, -3);
     lua_pop(L, 1);
   }
@@ -363,8 +386,22 @@ int mlg_sandbox_load(mlg_sandbox *sb, const char *text, size_t len, const char *
     lua_pop(sb->L, 1);
     return mlg_err_set(err, MLG_ELIMIT, "%s", mlg_sandbox_trip_message(sb, msg, sizeof msg));
   }
-  mlg_err_set(err, MLG_EPOLICY, "%s",
-              lua_tostring(sb->L, -1) ? lua_tostring(sb->L, -1) : "cannot load chunk");
+  {
+    /* A syntax error reads "file:line: message": keep file:line as the
+     * location, like errors raised at run time. */
+    const char *msg = lua_tostring(sb->L, -1) ? lua_tostring(sb->L, -1) : "cannot load chunk";
+    const char *c = strchr(msg, ':');
+    size_t n = 0;
+    sb->where[0] = '\0';
+    if (c && c[1] >= '0' && c[1] <= '9') {
+      n = (size_t)(c + 1 - msg);
+      while (msg[n] >= '0' && msg[n] <= '9')
+        n++;
+      if (msg[n] == ':' && n < sizeof sb->where)
+        snprintf(sb->where, sizeof sb->where, "%.*s", (int)n, msg);
+    }
+    mlg_err_set(err, MLG_EPOLICY, "%s", msg);
+  }
   lua_pop(sb->L, 1);
   return MLG_EPOLICY;
 }
@@ -390,7 +427,7 @@ static int msgh(lua_State *L)
   for (level = 0; lua_getstack(L, level, &ar); level++) {
     if (!lua_getinfo(L, "Sl", &ar))
       break;
-    if (ar.currentline > 0 && ar.source[0] == '@') {
+    if (ar.currentline > 0 && policy_source(ar.source)) {
       snprintf(sb->where, sizeof sb->where, "%s:%d", ar.source + 1, ar.currentline);
       break;
     }
@@ -414,8 +451,12 @@ int mlg_sandbox_call(mlg_sandbox *sb, int nargs, int nresults, char *where, size
   lua_pushcfunction(L, msgh);
   lua_insert(L, base);
   sb->where[0] = '\0';
+  sb->last_where[0] = '\0';
+  sb->last_src = NULL;
   rc = lua_pcall(L, nargs, nresults, base);
   lua_remove(L, base);
+  if (rc != LUA_OK && !sb->where[0])
+    snprintf(sb->where, sizeof sb->where, "%s", sb->last_where);
   if (where && where_size)
     snprintf(where, where_size, "%s", sb->where);
   if (sb->tripped != MLG_TRIP_NONE) {

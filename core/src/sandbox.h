@@ -45,6 +45,9 @@ typedef struct mlg_sandbox {
   size_t fail_size;
   int fail_pending;
   char where[256];      /* innermost "file:line" of the last error */
+  char last_where[256]; /* policy position at the last hook call */
+  const char *last_src; /* ... and what it was formatted from */
+  int last_line;
   char traceback[2048]; /* of the last error, for verbose logs */
 } mlg_sandbox;
 

@@ -166,7 +166,6 @@ static void test_protocol_check(void **state)
   assert_int_equal(ri(r.d[3], "column"), 9);
   assert_int_equal(ri(r.d[3], "end_column"), 19);
   assert_string_equal(rs(r.d[3], "snippet"), "model = torch.load(\"weights.pt\")");
-  assert_int_equal(ri(r.d[3], "indent"), 0);
   assert_string_equal(rs(r.d[3], "message"), "call to torch.load can run code from the file");
   assert_string_equal(
     mlg_node_as_str(mlg_map_get(mlg_map_get(r.d[3]->root, "details"), "call"), ""),
@@ -174,7 +173,6 @@ static void test_protocol_check(void **state)
   assert_int_equal(ri(r.d[4], "line"), 7);
   assert_int_equal(ri(r.d[4], "column"), 14);
   assert_string_equal(rs(r.d[4], "snippet"), "return torch.load(path)");
-  assert_int_equal(ri(r.d[4], "indent"), 4);
   assert_string_equal(rs(r.d[5], "t"), "file");
   assert_string_equal(rs(r.d[5], "path"), "src/util.py");
   assert_string_equal(rs(r.d[6], "t"), "end");
@@ -412,7 +410,6 @@ static void test_engine_findings_with_metadata(void **state)
   assert_int_equal(strlen(f->fingerprint), 32);
   f = &r->findings[3];
   assert_int_equal(f->loc.line, 7);
-  assert_int_equal(f->indent_col, 4);
 
   /* the error of data/raises, located */
   assert_int_equal(r->nerrors, 1);

@@ -160,8 +160,8 @@ static void fp1(char out[33], const char *policy, const char *path, uint32_t lin
 {
   mlg_report *r = new_report();
   mlg_finding *f = add(r, policy, path, line, col, message);
+  (void)indent; /* columns are not part of fingerprints */
   f->snippet = mlg_report_str(r, snippet);
-  f->indent_col = indent;
   f->key = mlg_report_str(r, key);
   f->loc.offset = offset;
   mlg_report_finalize_order(r);
@@ -187,9 +187,10 @@ static void test_fingerprint_snippet(void **state)
   /* different code: different */
   fp1(b, "train/x", "a.py", 10, 5, "torch.load(g)", 4, NULL, "unsafe load", -1);
   assert_string_not_equal(a, b);
-  /* another column within the same line text */
+  /* another column within the same line text (a formatter re-spaced the
+   * line): same; several findings on one line differ by occurrence */
   fp1(b, "train/x", "a.py", 10, 6, "torch.load(f)", 4, NULL, "unsafe load", -1);
-  assert_string_not_equal(a, b);
+  assert_string_equal(a, b);
   /* another file, another policy */
   fp1(b, "train/x", "b.py", 10, 5, "torch.load(f)", 4, NULL, "unsafe load", -1);
   assert_string_not_equal(a, b);
@@ -239,7 +240,6 @@ static void test_fingerprint_occurrences(void **state)
   for (i = 0; i < 2; i++) {
     f = add(r, "train/x", "a.py", i ? 20 : 10, 5, "unsafe load");
     f->snippet = mlg_report_str(r, "pickle.load(f)");
-    f->indent_col = 4;
   }
   f = add(r, "train/x", "a.py", 30, 5, "unsafe load");
   f->snippet = mlg_report_str(r, "something else");
@@ -254,7 +254,6 @@ static void test_fingerprint_occurrences(void **state)
   for (i = 0; i < 2; i++) {
     f = add(r2, "train/x", "a.py", i ? 15 : 25, 5, "unsafe load");
     f->snippet = mlg_report_str(r2, "pickle.load(f)");
-    f->indent_col = 4;
   }
   mlg_report_finalize_order(r2);
   assert_int_equal(r2->findings[0].loc.line, 15);
@@ -717,7 +716,7 @@ static void test_text_pass_and_errors(void **state)
   r->policies = 1;
   mlg_report_decide(r);
   t = text_of(r, 0);
-  assert_non_null(strstr(t, "\n  PASS: no blocking findings (1 policies, 0 files, 0 ms, exit 0)\n"));
+  assert_non_null(strstr(t, "\n  PASS: no blocking findings (1 policy, 0 files, 0 ms, exit 0)\n"));
   assert_null(strstr(t, "errors"));
 
   assert_int_equal(mlg_report_add_error(r, MLG_GATE_MODEL, "model/x", "m.pkl",
@@ -736,7 +735,7 @@ static void test_text_pass_and_errors(void **state)
   /* the path is not repeated when where names it */
   assert_non_null(strstr(t, "\n  mlgate.yml:3:1: error: mlgate.yml:3:1: bad key\n"));
   assert_non_null(strstr(t, "  model     error           1         0         0       0\n"));
-  assert_non_null(strstr(t, "\n  ERROR: 2 errors; fix them and run again (1 policies, 0 files, "
+  assert_non_null(strstr(t, "\n  ERROR: 2 errors; fix them and run again (1 policy, 0 files, "
                             "0 ms, exit 2)\n"));
   mlg_report_free(r);
 }
