@@ -50,7 +50,7 @@ end
 local function where(manifest, t, key)
   local p = t and mlgate.pos(t, key)
   if p then return ("%s:%d:%d"):format(manifest, p.line, p.column) end
-  return manifest
+  return manifest .. ":1:1" -- a scalar document: it starts the file
 end
 
 return mlgate.policy {

@@ -66,6 +66,20 @@ for name in pairs(TARGETS) do MODULES[name:match("^[^.]+")] = true end
 local LAST = {}
 for name in pairs(TARGETS) do LAST[name:match("([^.]+)$")] = true end
 
+-- A file that mentions none of these words cannot call a target (even
+-- through an alias: the import names the target), so it is not parsed.
+-- Generic last names (open, decode) are replaced by their module's name.
+local PREFILTER
+do
+  local words = {}
+  for name in pairs(TARGETS) do
+    local last = name:match("([^.]+)$")
+    if last == "open" or last == "decode" then last = name:match("^([^.]+)") end
+    words[last] = true
+  end
+  PREFILTER = mlgate.re.compile("\\b(?:" .. table.concat(mlgate.keys(words), "|") .. ")\\b")
+end
+
 local function call_re(bindings)
   local names = {}
   for n in pairs(LAST) do names[n] = true end
@@ -205,33 +219,31 @@ function scan_string(src, qpos, fstring, buf)
 end
 
 -- Returns src with comments and string contents replaced by spaces (same
--- length, newlines kept), so positions in it are positions in src.
+-- length, newlines kept), so positions in it are positions in src. Only
+-- '#' and quotes stop the scan; a string's prefix (r, b, f, rb, ...) is
+-- found by looking back from its quote, so identifiers cost nothing.
 local function mask(src)
   local buf, i, last, len = {}, 1, 1, #src
   while true do
-    local s = src:find("[#'\"%a_\128-\255]", i)
+    local s = src:find("[#'\"]", i)
     if not s then break end
-    local c = src:byte(s)
-    if c == 35 then -- '#'
+    if src:byte(s) == 35 then -- '#'
       local e = src:find("\n", s, true) or len + 1
       buf[#buf + 1] = src:sub(last, s - 1)
       buf[#buf + 1] = blank(src:sub(s, e - 1))
       last, i = e, e
-    elseif c == 39 or c == 34 then
-      buf[#buf + 1] = src:sub(last, s - 1)
-      i = scan_string(src, s, false, buf)
-      last = i
     else
-      local _, e = src:find("^[%w_\128-\255]*", s)
-      local q = src:byte(e + 1)
-      local prefix = (q == 39 or q == 34) and e - s < 2 and src:sub(s, e):lower()
-      if prefix and STRING_PREFIXES[prefix] then
-        buf[#buf + 1] = src:sub(last, e)
-        i = scan_string(src, e + 1, prefix:find("[ft]") ~= nil, buf)
-        last = i
-      else
-        i = e + 1
+      local p = s
+      while p > 1 and p > s - 2 and src:sub(p - 1, p - 1):find("%a") do p = p - 1 end
+      local prefix = src:sub(p, s - 1):lower()
+      local fstring = false
+      if prefix ~= "" and STRING_PREFIXES[prefix]
+         and not (p > 1 and src:sub(p - 1, p - 1):find("[%w_\128-\255]")) then
+        fstring = prefix:find("[ft]") ~= nil
       end
+      buf[#buf + 1] = src:sub(last, s - 1)
+      i = scan_string(src, s, fstring, buf)
+      last = i
     end
   end
   buf[#buf + 1] = src:sub(last)
@@ -250,23 +262,28 @@ end
 
 -- The text of a statement starting at i: up to the end of the logical line
 -- (backslash continuations followed) or ';', or the parenthesised list.
+-- Capped, so that a file of unclosed imports stays linear.
+local STATEMENT_MAX = 65536
+
 local function statement_tail(m, i)
+  local limit = math.min(#m, i + STATEMENT_MAX)
   local s = m:match("^[ \t]*%(", i)
   if s then
-    local close = m:find(")", i, true) or #m
+    local close = m:find(")", i, true)
+    if not close or close > limit then close = limit + 1 end
     return m:sub(i + #s, close - 1)
   end
   local j = i
-  while true do
+  while j <= limit do
     local e = m:find("[;\n]", j)
-    if not e then return m:sub(i) end
-    if m:sub(e, e) == "\n" and m:sub(e - 1, e - 1) == "\\" or
-       m:sub(e, e) == "\n" and m:sub(e - 2, e - 1) == "\\\r" then
+    if not e or e > limit then break end
+    if m:sub(e, e) == "\n" and (m:sub(e - 1, e - 1) == "\\" or m:sub(e - 2, e - 1) == "\\\r") then
       j = e + 1
     else
       return m:sub(i, e - 1)
     end
   end
+  return m:sub(i, limit)
 end
 
 local function names_of(list)
@@ -281,36 +298,41 @@ local function names_of(list)
   return out
 end
 
--- name bound in the module -> fully qualified name it refers to
+-- name bound in the module -> fully qualified name it refers to. One pass
+-- over the import statements in order; a statement's text is consumed once
+-- (an `import` inside an unclosed list is not a new statement), so the
+-- pass stays linear even on malformed files.
 local function bindings_of(m)
   local b = {}
-  local from_import = {}
-  for s, e, mod in mlgate.re.gfind(m, "\\bfrom[ \\t]+([\\w.]+)[ \\t]+import\\b") do
-    from_import[e] = true
-    if not mod:find("^%.") then
-      for _, it in ipairs(names_of(statement_tail(m, e + 1))) do
-        if it.name == "*" then
-          for t in pairs(TARGETS) do
-            local fn = t:sub(#mod + 2)
-            if t:sub(1, #mod + 1) == mod .. "." and not fn:find(".", 1, true) then
-              b[fn] = t
+  local consumed = 0
+  for s, e, mod in mlgate.re.gfind(m, "\\b(?:from[ \\t]+([\\w.]+)[ \\t]+)?import\\b") do
+    if s > consumed then
+      local tail = statement_tail(m, e + 1)
+      consumed = e + #tail
+      if mod then
+        if not mod:find("^%.") then
+          for _, it in ipairs(names_of(tail)) do
+            if it.name == "*" then
+              for t in pairs(TARGETS) do
+                local fn = t:sub(#mod + 2)
+                if t:sub(1, #mod + 1) == mod .. "." and not fn:find(".", 1, true) then
+                  b[fn] = t
+                end
+              end
+            elseif it.name then
+              b[it.alias or it.name] = mod .. "." .. it.name
             end
           end
-        elseif it.name then
-          b[it.alias or it.name] = mod .. "." .. it.name
         end
-      end
-    end
-  end
-  for s, e in mlgate.re.gfind(m, "\\bimport\\b") do
-    if not from_import[e] then
-      for _, it in ipairs(names_of(statement_tail(m, e + 1))) do
-        if it.name and it.name ~= "*" then
-          if it.alias then
-            b[it.alias] = it.name
-          else
-            local top = it.name:match("^[^.]+")
-            b[top] = top
+      else
+        for _, it in ipairs(names_of(tail)) do
+          if it.name and it.name ~= "*" then
+            if it.alias then
+              b[it.alias] = it.name
+            else
+              local top = it.name:match("^[^.]+")
+              b[top] = top
+            end
           end
         end
       end
@@ -328,36 +350,53 @@ end
 
 -- --- calls ----------------------------------------------------------------------
 
--- Arguments of the call whose '(' is at open: positional values, keyword
--- values, whether **kwargs is passed, and the index of the ')'.
-local function call_args(m, open)
-  local depth, i, len = 0, open, #m
-  local args, start = {}, open + 1
-  while i <= len do
+-- Bracket structure of the masked source, in one pass: for every '(' the
+-- index of its matching ')' (or #m + 1 when unclosed) and the indexes of
+-- its top-level commas. One pass keeps deeply nested or unclosed calls
+-- linear in the size of the file.
+local function brackets(m)
+  local close, commas, stack, kinds = {}, {}, {}, {}
+  local i = 1
+  while true do
     local p = m:find("[%(%)%[%]{},]", i)
-    if not p then
-      args[#args + 1] = m:sub(start)
-      i = len + 1
-      break
-    end
+    if not p then break end
     local c = m:sub(p, p)
     if c == "(" or c == "[" or c == "{" then
-      depth = depth + 1
-    elseif c == ")" or c == "]" or c == "}" then
-      depth = depth - 1
-      if depth == 0 then
-        args[#args + 1] = m:sub(start, p - 1)
-        i = p
-        break
+      stack[#stack + 1], kinds[#kinds + 1] = p, c
+      if c == "(" then commas[p] = {} end
+    elseif c == "," then
+      local top = stack[#stack]
+      if top and kinds[#kinds] == "(" then
+        local l = commas[top]
+        l[#l + 1] = p
       end
-    elseif c == "," and depth == 1 then
-      args[#args + 1] = m:sub(start, p - 1)
-      start = p + 1
+    elseif #stack > 0 then
+      close[stack[#stack]] = p
+      stack[#stack], kinds[#kinds] = nil, nil
     end
     i = p + 1
   end
+  for _, p in ipairs(stack) do close[p] = #m + 1 end
+  return close, commas
+end
+
+local ARG_MAX = 256 -- an argument's text is read up to this many bytes
+
+-- Arguments of the call whose '(' is at open: positional values, keyword
+-- values, whether **kwargs is passed, and the index of the ')'. Values
+-- longer than ARG_MAX are cut (they are then no literal True/False).
+local function call_args(m, open, close, commas)
+  local stop = close[open] or (#m + 1)
+  local bounds, start = {}, open + 1
+  for _, c in ipairs(commas[open] or {}) do
+    bounds[#bounds + 1] = {start, c - 1}
+    start = c + 1
+  end
+  bounds[#bounds + 1] = {start, stop - 1}
   local pos, kw, star = {}, {}, false
-  for _, a in ipairs(args) do
+  for _, r in ipairs(bounds) do
+    local a = m:sub(r[1], math.min(r[2], r[1] + ARG_MAX - 1))
+    if r[2] - r[1] + 1 > ARG_MAX then a = a .. " ..." end
     a = trim(a):gsub("%s+", " ")
     if a ~= "" then
       local k, v = a:match("^([%a_][%w_]*) ?= ?(.*)$")
@@ -370,7 +409,7 @@ local function call_args(m, open)
       end
     end
   end
-  return pos, kw, star, math.min(i, len)
+  return pos, kw, star, math.min(stop, #m)
 end
 
 -- Decides one call. Returns nil when safe, else message, confidence,
@@ -534,9 +573,10 @@ an expiry date.]],
     local src, err = mlgate.fs.read(file.path)
     if not src then return ctx:error(err) end
     if not mlgate.text.is_text(src) then return end -- not Python source
+    if not PREFILTER:test(src) then return end
     local m = mask(src)
     local b = bindings_of(m)
-    local where
+    local where, close, commas
     for s, _, chain in call_re(b):gfind(m) do
       local written = chain:gsub("%s", "")
       local name = resolve(written, b)
@@ -545,12 +585,13 @@ an expiry date.]],
       if t and not before:find("%f[%w_]def%s+$") and not before:find("%f[%w_]class%s+$")
          and not allowed(allow, name) then
         local open = m:find("(", s + #chain, true)
-        local pos, kw, star, close = call_args(m, open)
+        if not close then close, commas = brackets(m) end
+        local pos, kw, star, stop = call_args(m, open, close, commas)
         local msg, conf, arg, value = judge(name, t, name, pos, kw, star)
         if msg then
           where = where or line_index(src)
           local line, col = where(s)
-          local eline, ecol = where(close)
+          local eline, ecol = where(stop)
           ecol = ecol + 1 -- exclusive, like mlgate.pos
           ctx:fail{
             message = msg, line = line, column = col, end_line = eline, end_column = ecol,
