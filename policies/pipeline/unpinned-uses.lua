@@ -208,7 +208,7 @@ the SHA (for an annotated tag use the `^{}` line). For docker:// images use
   gate = "pipeline",
   severity = "high",
   confidence = "high",
-  atlas = {"AML.T0010.001", "AML.T0010", "AML.M0013", "AML.M0014", "AML.M0023"},
+  atlas = {"AML.T0010.001", "AML.M0013", "AML.M0014"},
   aliases = {"catalog:PIN-USES", "zizmor:unpinned-uses", "scorecard:Pinned-Dependencies"},
   references = {
     "https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions#using-third-party-actions",

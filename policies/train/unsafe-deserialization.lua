@@ -10,12 +10,6 @@
 -- every call whose resolved name is a known loader is checked, reading its
 -- keyword arguments up to the matching closing parenthesis, across lines.
 
--- Loaders. `rule` says how the call's arguments decide:
---   always   every call can run code
---   torch    safe only with weights_only=True
---   numpy    unsafe with allow_pickle=True (argument 3 or keyword)
---   yaml     safe only with a safe Loader (argument 2 or keyword)
---   keras    unsafe with safe_mode=False
 local PICKLE_MSG = "%s runs any code embedded in the data it reads; store the data in a "
   .. "format that cannot carry code (JSON, Parquet, safetensors) or load it with a "
   .. "restricted loader."
@@ -33,6 +27,12 @@ local SHELVE_MSG = "%s stores values with pickle, so reading the shelf runs any 
 local MARSHAL_MSG = "%s reads code objects and is not safe for untrusted data; use JSON "
   .. "or another data-only format."
 
+-- Loaders. `rule` says how the call's arguments decide:
+--   always   every call can run code
+--   torch    safe only with weights_only=True
+--   numpy    unsafe with allow_pickle=True (argument 3 or keyword)
+--   yaml     safe only with a safe Loader (argument 2 or keyword)
+--   keras    unsafe with safe_mode=False
 local TARGETS = {}
 local function target(names, rule, msg)
   for _, n in ipairs(names) do TARGETS[n] = {rule = rule, msg = msg} end
