@@ -118,6 +118,32 @@ static const char *const *copy_list(mlg_report *r, const mlg_globs *g)
   return items;
 }
 
+/* The policy's aliases, then the finding's own (deduplicated). */
+static void add_aliases(mlg_report *r, mlg_finding *f, const mlg_node *extra)
+{
+  const char **items;
+  size_t i, j, n = 0;
+  if (!extra || extra->type != MLG_SEQ || extra->u.seq.len == 0)
+    return;
+  items = mlg_doc_alloc(r->doc, (f->naliases + extra->u.seq.len) * sizeof *items);
+  if (!items)
+    return;
+  for (i = 0; i < f->naliases; i++)
+    items[n++] = f->aliases[i];
+  for (i = 0; i < extra->u.seq.len; i++) {
+    const mlg_node *a = extra->u.seq.items[i];
+    int dup = 0;
+    if (a->type != MLG_STR || !strchr(a->u.str.ptr, ':'))
+      continue;
+    for (j = 0; j < n && !dup; j++)
+      dup = strcmp(items[j], a->u.str.ptr) == 0;
+    if (!dup)
+      items[n++] = mlg_report_str(r, a->u.str.ptr);
+  }
+  f->aliases = items;
+  f->naliases = n;
+}
+
 static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
 {
   const mlg_policy *p = &c->set->items[t->policy];
@@ -157,6 +183,7 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
   f->natlas = f->atlas ? p->atlas.len : 0;
   f->aliases = copy_list(r, &p->aliases);
   f->naliases = f->aliases ? p->aliases.len : 0;
+  add_aliases(r, f, mlg_map_get(rec, "aliases"));
   f->key = mlg_report_str(r, rec_str(rec, "key"));
   f->snippet = mlg_report_str(r, rec_str(rec, "snippet"));
   if (mlg_map_get(rec, "details"))

@@ -907,3 +907,55 @@ done:
     close(fd);
   return rc;
 }
+
+int mlg_ws_read_range(char **out, size_t *len, uint64_t *size, const mlg_ws *ws,
+                      const char *relpath, int64_t offset, size_t n, mlg_err *err)
+{
+  struct stat st;
+  char *buf = NULL;
+  size_t got = 0;
+  uint64_t start;
+  int fd = -1, rc;
+  fsx_q b;
+
+  *out = NULL;
+  *len = 0;
+  if (n > FSX_DEFAULT_READ_MAX)
+    n = FSX_DEFAULT_READ_MAX;
+  if ((rc = mlg_ws_open_file(&fd, ws, relpath, err)) != 0)
+    return rc;
+  if (fstat(fd, &st) < 0) {
+    rc = mlg_err_set(err, MLG_EIO, "cannot stat '%s': %s", q(&b, relpath), strerror(errno));
+    goto done;
+  }
+  if (size)
+    *size = (uint64_t)st.st_size;
+  if (offset < 0)
+    start = (uint64_t)-offset >= (uint64_t)st.st_size ? 0 : (uint64_t)st.st_size - (uint64_t)-offset;
+  else
+    start = (uint64_t)offset;
+  if (!(buf = malloc(n + 1))) {
+    rc = mlg_err_set(err, MLG_ENOMEM, "out of memory reading '%s'", q(&b, relpath));
+    goto done;
+  }
+  while (got < n) {
+    ssize_t r = pread(fd, buf + got, n - got, (off_t)(start + got));
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      rc = mlg_err_set(err, MLG_EIO, "cannot read '%s': %s", q(&b, relpath), strerror(errno));
+      goto done;
+    }
+    if (r == 0)
+      break;
+    got += (size_t)r;
+  }
+  buf[got] = '\0';
+  *out = buf;
+  *len = got;
+  buf = NULL;
+done:
+  free(buf);
+  close(fd);
+  return rc;
+}

@@ -75,6 +75,14 @@ int mlg_ws_stat(mlg_stat *out, const mlg_ws *ws, const char *relpath, mlg_err *e
 int mlg_ws_read(char **out, size_t *len, const mlg_ws *ws, const char *relpath,
                 size_t max, mlg_err *err);
 
+/* Reads up to n bytes at offset (a negative offset counts from the end,
+ * clamped to the start) of a regular file: for headers, trailers and
+ * archive directories without reading whole artifacts. *out is malloc'd
+ * and NUL-terminated, *len may be less than n at the end of the file;
+ * *size (may be NULL) gets the file size. n is capped at 64 MiB. */
+int mlg_ws_read_range(char **out, size_t *len, uint64_t *size, const mlg_ws *ws,
+                      const char *relpath, int64_t offset, size_t n, mlg_err *err);
+
 /* Binary search in ws->files; NULL when not in the walk. */
 const mlg_file *mlg_ws_find(const mlg_ws *ws, const char *relpath);
 

@@ -36,8 +36,10 @@ void mlg_lua_env_release(mlg_lua_env *env)
     return;
   free(env->snip_path);
   free(env->snip_text);
+  free(env->snip_lines);
   env->snip_path = env->snip_text = NULL;
-  env->snip_len = 0;
+  env->snip_lines = NULL;
+  env->snip_len = env->snip_nlines = 0;
 }
 
 void mlg_lua_push_null(lua_State *L)

@@ -46,6 +46,8 @@ typedef struct mlg_lua_env {
   char *snip_path;
   char *snip_text;
   size_t snip_len;
+  size_t *snip_lines;      /* offset of each line start, built on first use */
+  size_t snip_nlines;
 } mlg_lua_env;
 
 /* Installs the mlgate table and the SDK into a fresh sandboxed state. */

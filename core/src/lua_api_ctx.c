@@ -27,7 +27,7 @@
 
 static const char *const fail_fields[] = {
   "message", "path", "line", "column", "end_line", "end_column", "at", "member",
-  "offset", "severity", "confidence", "details", "key", NULL};
+  "offset", "severity", "confidence", "details", "key", "aliases", NULL};
 
 /* Returns the text of line `line` (1-based) of path, trimmed and with runs
  * of whitespace collapsed, for fingerprints that survive line shifts. */
@@ -35,28 +35,39 @@ static size_t snippet(mlg_lua_env *env, const char *path, lua_Integer line, char
                       size_t size)
 {
   const char *p, *end, *eol;
-  size_t n = 0;
+  size_t n = 0, i;
   int space = 0;
 
   if (!env->snip_path || strcmp(env->snip_path, path) != 0) {
     char *text = NULL;
     size_t len = 0;
+    mlg_lua_env_release(env);
     if (mlg_ws_read(&text, &len, env->ws, path, env->read_cap, NULL) != 0)
       return 0;
-    free(env->snip_path);
-    free(env->snip_text);
     env->snip_path = strdup(path);
     env->snip_text = text;
     env->snip_len = len;
     if (!env->snip_path)
       return 0;
+    /* Line starts, once per file: many findings in one file stay linear. */
+    env->snip_nlines = 1;
+    for (i = 0; i < len; i++)
+      env->snip_nlines += text[i] == '\n';
+    env->snip_lines = malloc(env->snip_nlines * sizeof *env->snip_lines);
+    if (!env->snip_lines) {
+      env->snip_nlines = 0;
+      return 0;
+    }
+    env->snip_lines[0] = 0;
+    for (i = 0, n = 1; i < len; i++)
+      if (text[i] == '\n')
+        env->snip_lines[n++] = i + 1;
+    n = 0;
   }
-  p = env->snip_text;
-  end = p + env->snip_len;
-  for (lua_Integer l = 1; l < line && p < end; l++) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    p = nl ? nl + 1 : end;
-  }
+  if (line < 1 || (size_t)line > env->snip_nlines)
+    return 0;
+  p = env->snip_text + env->snip_lines[line - 1];
+  end = env->snip_text + env->snip_len;
   if (p >= end)
     return 0;
   eol = memchr(p, '\n', (size_t)(end - p));
@@ -119,7 +130,7 @@ static int check_fields(lua_State *L, int t)
     if (!ok)
       return luaL_error(L, "ctx:fail: unknown field '%s' (expected one of message, path, "
                            "line, column, end_line, end_column, at, member, offset, severity, "
-                           "confidence, details, key)",
+                           "confidence, details, key, aliases)",
                         lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
     lua_pop(L, 1);
   }
@@ -238,20 +249,46 @@ static int l_fail(lua_State *L)
     rc = mlg_map_set_str(doc, rec, "confidence", a.confidence);
   if (!rc && a.key)
     rc = mlg_map_set_str(doc, rec, "key", a.key);
+  /* Extra ids for this finding (one problem that is two catalog rules,
+   * e.g. an unpinned image that is also an unpinned ML training image). */
+  if (!rc && lua_getfield(L, 2, "aliases") != LUA_TNIL) {
+    mlg_node *al = mlg_node_seq(doc);
+    lua_Integer i, n;
+    if (!lua_istable(L, -1))
+      return luaL_error(L, "ctx:fail: 'aliases' must be a list of \"tool:id\" strings");
+    n = (lua_Integer)lua_rawlen(L, -1);
+    for (i = 1; i <= n && al && !rc; i++) {
+      const char *s, *c;
+      lua_rawgeti(L, -1, i);
+      s = lua_tostring(L, -1);
+      c = s && lua_type(L, -1) == LUA_TSTRING ? strchr(s, ':') : NULL;
+      if (!c || c == s || !c[1])
+        return luaL_error(L, "ctx:fail: alias %d must be \"tool:id\", like \"catalog:PIN-IMAGE\"",
+                          (int)i);
+      rc = mlg_seq_push(doc, al, mlg_node_str(doc, s));
+      lua_pop(L, 1);
+    }
+    rc = rc || !al || mlg_map_set(doc, rec, "aliases", al);
+    lua_pop(L, 1);
+  } else if (!rc) {
+    lua_pop(L, 1);
+  }
   if (!rc && a.line > 0) {
     char snip[MAX_SNIPPET + 1];
     const mlg_node *pathn = mlg_map_get(rec, "path");
     if (snippet(env, pathn->u.str.ptr, a.line, snip, sizeof snip) > 0)
       rc = mlg_map_set(doc, rec, "snippet", mlg_node_str(doc, snip));
   }
-  if (!rc && lua_getfield(L, 2, "details") != LUA_TNIL) {
-    mlg_node *d;
-    if (!lua_istable(L, -1))
-      return luaL_error(L, "ctx:fail: 'details' must be a table");
-    d = mlg_lua_to_node(L, -1, doc, 0);
-    rc = mlg_map_set(doc, rec, "details", d);
+  if (!rc) {
+    if (lua_getfield(L, 2, "details") != LUA_TNIL) {
+      mlg_node *d;
+      if (!lua_istable(L, -1))
+        return luaL_error(L, "ctx:fail: 'details' must be a table");
+      d = mlg_lua_to_node(L, -1, doc, 0);
+      rc = mlg_map_set(doc, rec, "details", d);
+    }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   if (!rc && env->gate >= 0)
     rc = mlg_map_set_str(doc, rec, "gate", mlg_gate_name((mlg_gate)env->gate));
   if (!rc)

@@ -102,6 +102,39 @@ static int l_read(lua_State *L)
   return 1;
 }
 
+/* fs.read_range(path, offset, length) -> bytes, file_size | nil, err.
+ * A negative offset counts from the end: read_range(p, -22, 22) is the
+ * last 22 bytes. Short at the end of the file, never an error for that. */
+static int l_read_range(lua_State *L)
+{
+  mlg_lua_env *env = mlg_lua_env_of(L);
+  const char *path = mlg_lua_check_path(L, 1);
+  lua_Integer off = luaL_checkinteger(L, 2), n = luaL_checkinteger(L, 3);
+  char *data = NULL;
+  size_t len = 0;
+  uint64_t size = 0;
+  mlg_err e;
+
+  luaL_argcheck(L, n >= 0, 3, "length must not be negative");
+  if ((uint64_t)n > env->read_cap)
+    n = (lua_Integer)env->read_cap;
+  if (mlg_ws_read_range(&data, &len, &size, env->ws, path, (int64_t)off, (size_t)n, &e) != 0)
+    return fail(L, &e);
+  lua_pushlstring(L, data, len);
+  free(data);
+  lua_pushinteger(L, (lua_Integer)size);
+  return 2;
+}
+
+/* fs.head(path, n) -> first n bytes, file_size | nil, err */
+static int l_head(lua_State *L)
+{
+  lua_settop(L, 2);
+  lua_pushinteger(L, 0);
+  lua_insert(L, 2);
+  return l_read_range(L);
+}
+
 static int l_stat(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
@@ -138,8 +171,10 @@ static int l_glob(lua_State *L)
 
 void mlg_lua_open_fs(lua_State *L)
 {
-  static const luaL_Reg fns[] = {{"list", l_list},   {"read", l_read}, {"stat", l_stat},
-                                 {"exists", l_exists}, {"glob", l_glob}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"list", l_list},     {"read", l_read},
+                                 {"head", l_head},     {"read_range", l_read_range},
+                                 {"stat", l_stat},     {"exists", l_exists},
+                                 {"glob", l_glob},     {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "fs");
 }

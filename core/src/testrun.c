@@ -178,8 +178,7 @@ static int opt_int(mlg_err *err, const tfile *tf, const mlg_node *map, const cha
 
 static int parse_expect(expect *x, const tfile *tf, const mlg_node *n, mlg_err *err)
 {
-  static const char *const keys[] = {"path", "line", "column", "severity", "message", "policy",
-                                     NULL};
+  static const char *const keys[] = {"path", "line", "column", "severity", "message", NULL};
   const mlg_node *s;
   int rc = 0;
 
@@ -193,9 +192,7 @@ static int parse_expect(expect *x, const tfile *tf, const mlg_node *n, mlg_err *
     return rc;
   if ((rc = opt_int(err, tf, n, "line", &x->line)) || (rc = opt_int(err, tf, n, "column", &x->column)))
     return rc;
-  x->policy = tf->policy;
-  if ((s = mlg_map_get(n, "policy")) != NULL && !(x->policy = req_str(err, tf, n, "policy", &rc)))
-    return rc;
+  x->policy = tf->policy; /* a test file tests one policy */
   x->message = NULL;
   if ((s = mlg_map_get(n, "message")) != NULL && !(x->message = req_str(err, tf, n, "message", &rc)))
     return rc;

@@ -38,35 +38,53 @@ local COMPRESSION = {
   {magic = "\x78\xda", name = "zlib"},
 }
 
+-- Byte access without reading whole artifacts: checkpoints are gigabytes,
+-- and all this policy needs is the head, the zip directory or the last byte.
+local function reader(path, size)
+  local rd = {path = path, size = size}
+  function rd.range(off, n) -- 0-based offset
+    local data, err = mlgate.fs.read_range(path, off, n)
+    if not data then error(err, 0) end
+    return data
+  end
+  return rd
+end
+
+local CD_MAX = 16 * 1024 * 1024
+
 -- Names of the members of a zip archive, from its central directory:
 -- list of {name=, offset=}; nil and why when it cannot be read.
-local function zip_members(data)
-  local len = #data
-  local from = math.max(1, len - 65535 - 22 + 1)
-  local eocd, p = nil, from
-  while true do
-    local f = data:find("PK\5\6", p, true)
-    if not f or f > len - 21 then break end
-    eocd, p = f, f + 1
-  end
-  if not eocd then return nil, "no end of central directory" end
+local function zip_members(rd)
+  local tail_len = math.min(rd.size, 65535 + 22)
+  local tail_off = rd.size - tail_len
   local ok, res = pcall(function()
-    local _, _, _, _, count, _, cd_off = string.unpack("<I4I2I2I2I2I4I4", data, eocd)
-    if (count == 0xFFFF or cd_off == 0xFFFFFFFF) and eocd > 20
-       and data:sub(eocd - 20, eocd - 17) == "PK\6\7" then
-      local _, _, z64 = string.unpack("<I4I4I8", data, eocd - 20)
-      local sig, _, _, _, _, _, _, total, _, off = string.unpack("<I4I8I2I2I4I4I8I8I8I8", data,
-                                                                 z64 + 1)
-      if sig ~= 0x06064b50 then error("bad zip64 end of central directory") end
-      count, cd_off = total, off
+    local tail = rd.range(tail_off, tail_len)
+    local eocd, p = nil, 1
+    while true do
+      local f = tail:find("PK\5\6", p, true)
+      if not f or f > #tail - 21 then break end
+      eocd, p = f, f + 1
     end
-    local out, at = {}, cd_off + 1
+    if not eocd then error("no end of central directory", 0) end
+    local _, _, _, _, count, cd_size, cd_off = string.unpack("<I4I2I2I2I2I4I4", tail, eocd)
+    if (count == 0xFFFF or cd_off == 0xFFFFFFFF) and eocd > 20
+       and tail:sub(eocd - 20, eocd - 17) == "PK\6\7" then
+      local _, _, z64 = string.unpack("<I4I4I8", tail, eocd - 20)
+      local rec = rd.range(z64, 56)
+      if #rec < 56 then error("truncated zip64 end of central directory", 0) end
+      local sig, _, _, _, _, _, _, total, size64, off = string.unpack("<I4I8I2I2I4I4I8I8I8I8",
+                                                                      rec)
+      if sig ~= 0x06064b50 then error("bad zip64 end of central directory", 0) end
+      count, cd_size, cd_off = total, size64, off
+    end
+    local cd = rd.range(cd_off, math.min(cd_size, CD_MAX))
+    local out, at = {}, 1
     for _ = 1, math.min(count, ZIP_MAX_ENTRIES) do
-      if data:sub(at, at + 3) ~= "PK\1\2" then error("bad central directory entry") end
-      local nlen, xlen, clen = string.unpack("<I2I2I2", data, at + 28)
-      local lho = string.unpack("<I4", data, at + 42)
-      local name = data:sub(at + 46, at + 45 + nlen)
-      if #name ~= nlen then error("truncated central directory") end
+      if cd:sub(at, at + 3) ~= "PK\1\2" then error("bad central directory entry", 0) end
+      local nlen, xlen, clen = string.unpack("<I2I2I2", cd, at + 28)
+      local lho = string.unpack("<I4", cd, at + 42)
+      local name = cd:sub(at + 46, at + 45 + nlen)
+      if #name ~= nlen then error("truncated central directory", 0) end
       out[#out + 1] = {name = name, offset = lho ~= 0xFFFFFFFF and lho or nil}
       at = at + 46 + nlen + xlen + clen
     end
@@ -87,12 +105,12 @@ end
 
 -- What the bytes are. Returns a table {format=, confidence=, ...} for a
 -- format that executes code on load, or nil.
-local function classify(data, ext)
+local function classify(data, ext, rd)
   if #data == 0 then return nil end
   local b1, b2, b3 = data:byte(1, 3)
 
   if data:sub(1, 4) == "PK\3\4" or data:sub(1, 4) == "PK\5\6" then
-    local members, why = zip_members(data)
+    local members, why = zip_members(rd)
     local pickles = {}
     if members then
       for _, m in ipairs(members) do
@@ -136,9 +154,9 @@ local function classify(data, ext)
         return {format = "compressed-pickle", confidence = "medium", compression = c.name}
       end
     end
-    -- Protocol 0/1: no PROTO opcode; a plausible first opcode and, as the
-    -- whole stream is read, the STOP opcode at the very end.
-    if P01_START[string.char(b1)] and data:sub(-1) == "." then
+    -- Protocol 0/1: no PROTO opcode; a plausible first opcode and the STOP
+    -- opcode as the very last byte.
+    if P01_START[string.char(b1)] and rd.range(rd.size - 1, 1) == "." then
       return {format = "pickle", confidence = "medium", protocol = "0 or 1"}
     end
   end
@@ -160,8 +178,6 @@ local MESSAGES = {
     .. "it needs allow_pickle=True); save numeric arrays or safetensors instead.",
   ["compressed-pickle"] = "%s is a %s-compressed pickle (as joblib writes them): loading it "
     .. "runs any code it contains; convert the model to safetensors, ONNX or skops.",
-  ["unread"] = "%s could not be inspected (%s), and %s files are pickle-based; convert it "
-    .. "to safetensors, or raise limits.read_mb so mlgate can check its format.",
 }
 
 local function message(path, r)
@@ -169,18 +185,7 @@ local function message(path, r)
   if f == "pickle" then return MESSAGES.pickle:format(path, tostring(r.protocol)) end
   if f == "pytorch-zip" or f == "zip-with-pickle" then return MESSAGES[f]:format(path, r.member) end
   if f == "compressed-pickle" then return MESSAGES[f]:format(path, r.compression) end
-  if f == "unread" then return MESSAGES.unread:format(path, r.reason, r.ext) end
   return MESSAGES[f]:format(path)
-end
-
--- The bytes to classify: the first HEAD bytes are enough except for zip
--- archives (the central directory is at the end) and protocol 0/1 pickles
--- (STOP is the last byte). mlgate.fs.read(path, n) refuses a file larger
--- than n instead of returning its first n bytes, so larger files are read
--- whole, within the engine's read limit (limits.read_mb).
-local function contents(path, size)
-  if size <= HEAD then return mlgate.fs.read(path, HEAD) end
-  return mlgate.fs.read(path)
 end
 
 return mlgate.policy {
@@ -209,10 +214,9 @@ and imports, which is a separate (blocking) check. Hence medium severity and
 advisory enforcement: converting is the durable fix, and the finding stays
 visible until it is done.
 
-Files larger than the engine's read limit (limits.read_mb, 64 MiB by
-default) cannot be inspected by content with the current SDK: .pkl, .pickle,
-.joblib, .pt, .pth and .ckpt files are then reported from their extension with
-low confidence, other extensions are logged and skipped.]],
+Only the bytes that decide the format are read (the first 4 KiB, the zip
+central directory, the last byte), so multi-gigabyte checkpoints cost
+almost nothing.]],
   remediation = [[
 Convert the weights to safetensors and load them with safetensors:
 
@@ -241,21 +245,10 @@ weights_only=True).]],
 
   check = function(file, ctx)
     local ext = mlgate.path.ext(file.path):lower()
-    local data, err = contents(file.path, file.size)
-    local r
-    if data then
-      r = classify(data, ext)
-    elseif tostring(err):find("read limit", 1, true) then
-      if PICKLE_EXT[ext] or TORCH_EXT[ext] then
-        r = {format = "unread", confidence = "low", reason = "larger than the read limit",
-             ext = ext}
-      else
-        mlgate.log.warn("%s: not inspected (%s)", file.path, err)
-        return
-      end
-    else
-      return ctx:error(err)
-    end
+    local data, size = mlgate.fs.head(file.path, HEAD)
+    if not data then return ctx:error(size) end
+    local ok, r = pcall(classify, data, ext, reader(file.path, size))
+    if not ok then return ctx:error(tostring(r)) end
     if not r then return end
     local members
     if r.members then

@@ -262,6 +262,8 @@ the SHA (for an annotated tag use the `^{}` line). For docker:// images use
       ctx:fail{
         message = r.message,
         line = line, column = col, end_line = eline, end_column = ecol,
+        -- a docker:// step is also an unpinned container image
+        aliases = r.kind == "docker" and {"catalog:PIN-IMAGE", "zizmor:unpinned-images"} or nil,
         details = {uses = r.uses, kind = r.kind, ref = r.ref, required = r.required,
                    policy = r.policy, job = where.job, step = where.step},
       }

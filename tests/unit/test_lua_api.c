@@ -848,11 +848,11 @@ static void test_fail_validation(void **state)
   assert_string_equal(raises("ctx:fail{message = 'm', lines = 3}"),
                       "policies/train/x.lua:1: ctx:fail: unknown field 'lines' (expected one of "
                       "message, path, line, column, end_line, end_column, at, member, offset, "
-                      "severity, confidence, details, key)");
+                      "severity, confidence, details, key, aliases)");
   assert_string_equal(raises("ctx:fail{'positional'}"),
                       "policies/train/x.lua:1: ctx:fail: unknown field '?' (expected one of "
                       "message, path, line, column, end_line, end_column, at, member, offset, "
-                      "severity, confidence, details, key)");
+                      "severity, confidence, details, key, aliases)");
   assert_string_equal(raises("ctx:fail{line = 3}"),
                       "policies/train/x.lua:1: ctx:fail: 'message' is required (one sentence: "
                       "what is wrong and why)");
@@ -999,6 +999,47 @@ static void test_where_is_the_policy_line(void **state)
   assert_string_equal(where, "policies/train/x.lua:2");
 }
 
+static void test_fs_head_and_range(void **state)
+{
+  /* a.yml is 174 bytes and starts "name: demo\n"; it ends "  line\n" */
+  assert_string_equal(eval("local s, n = mlgate.fs.head('a.yml', 4) return s .. '|' .. n"),
+                      "name|174");
+  assert_string_equal(eval("return (mlgate.fs.read_range('a.yml', 6, 4))"), "demo");
+  assert_string_equal(eval("return (mlgate.fs.read_range('a.yml', -7, 100))"), "  line\n");
+  /* short at the end, empty past it, whole file for a large negative offset */
+  assert_string_equal(eval("return #mlgate.fs.read_range('a.yml', 170, 100)"), "4");
+  assert_string_equal(eval("return #mlgate.fs.read_range('a.yml', 1000, 10)"), "0");
+  assert_string_equal(eval("return #mlgate.fs.read_range('a.yml', -1000, 1000)"), "174");
+  assert_string_equal(eval("return #mlgate.fs.head('a.yml', 0)"), "0");
+  /* same confinement as fs.read */
+  assert_non_null(strstr(eval("local v, e = mlgate.fs.head('../outside.txt', 4) return e"),
+                         "leaves the workspace"));
+  assert_non_null(strstr(eval("local v, e = mlgate.fs.read_range('link_out', 0, 4) return e"),
+                         "outside the workspace"));
+  assert_non_null(strstr(raises("mlgate.fs.read_range('a.yml', 0, -1)"),
+                         "length must not be negative"));
+}
+
+static void test_fail_aliases(void **state)
+{
+  mlg_doc *d;
+  const mlg_node *al;
+  drain();
+  d = one_record("ctx:fail{path = 'a.yml', message = 'm', "
+                 "aliases = {'catalog:PIN-IMAGE', 'zizmor:unpinned-images'}}");
+  al = mlg_map_get(d->root, "aliases");
+  assert_non_null(al);
+  assert_int_equal(al->type, MLG_SEQ);
+  assert_int_equal(al->u.seq.len, 2);
+  assert_string_equal(al->u.seq.items[0]->u.str.ptr, "catalog:PIN-IMAGE");
+  mlg_doc_free(d);
+  assert_non_null(strstr(raises("ctx:fail{path = 'a.yml', message = 'm', aliases = 'x:y'}"),
+                         "'aliases' must be a list"));
+  assert_non_null(strstr(raises("ctx:fail{path = 'a.yml', message = 'm', aliases = {'nocolon'}}"),
+                         "alias 1 must be \"tool:id\""));
+  drain();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, api_setup, api_teardown)
 
 int main(void)
@@ -1013,6 +1054,7 @@ int main(void)
     T(test_json_encode),
     T(test_fs_read_list_stat),
     T(test_fs_confinement),
+    T(test_fs_head_and_range),
     T(test_hash),
     T(test_re),
     T(test_re_limit_raises),
@@ -1021,6 +1063,7 @@ int main(void)
     T(test_fail_record),
     T(test_fail_validation),
     T(test_fail_path_nul),
+    T(test_fail_aliases),
     T(test_fail_path_required_outside_check),
     T(test_fail_limit),
     T(test_ctx_fields_and_error),
