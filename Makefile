@@ -1,7 +1,8 @@
 # mlgate — GNU make build. Out-of-tree: everything lands in $(BUILD).
 #
 #   make            build $(BUILD)/mlgate
-#   make test       unit (cmocka) + end-to-end + policy tests
+#   make test       install missing dependencies, then unit (cmocka) +
+#                   end-to-end + policy tests
 #   make asan       the same tests under AddressSanitizer + UBSan (build/asan)
 #   make run        install missing dependencies, build, evaluate examples/
 #   make deps       apt-get install what is missing (Debian 12)
@@ -120,7 +121,8 @@ e2e: $(BIN)
 policy-test: $(BIN)
 	$(Q)$(BIN) test policies
 
-test: unit e2e policy-test
+test: deps
+	$(Q)$(MAKE) --no-print-directory unit e2e policy-test
 	@echo "all tests passed ($(BUILD))"
 
 asan:
