@@ -264,6 +264,13 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
       add_error(c, t, mlg_gate_parse(rec_str(rec, "gate")), rec_str(rec, "path"),
                 msg.ptr ? msg.ptr : "error", rec_str(rec, "where"));
       mlg_buf_free(&msg);
+      if (c->o->verbose && rec_str(rec, "traceback")) { /* for policy authors (-v) */
+        mlg_buf tb = MLG_BUF_INIT;
+        mlg_buf_printf(&tb, "mlgate: [%s] ", policy_name(c, t));
+        mlg_sanitize_text(&tb, rec_str(rec, "traceback"), "  ");
+        fprintf(stderr, "%s\n", tb.ptr ? tb.ptr : "");
+        mlg_buf_free(&tb);
+      }
     }
   } else if (strcmp(type, "log") == 0) {
     if (++t->logs <= MAX_LOG_LINES)

@@ -205,31 +205,25 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
     mlg_report_finalize_order(r);
 }
 
+/* --config FILE, else ROOT/mlgate.yml when it exists, else defaults (also
+ * for --no-config). A config that cannot be read is a report error. */
 static int load_config(mlg_config **cfg, const mlg_eval_opts *o, const char *root_dir,
                        mlg_report *r)
 {
   char path[4200];
+  const char *file = NULL;
   struct stat st;
   mlg_err e;
+  int rc;
 
-  if (o->no_config)
-    return mlg_config_new(cfg, &e) == 0 ? 0 : (config_error(r, "", e.msg), -1);
-  if (o->config_path) {
-    if (mlg_config_load(cfg, o->config_path, &e) != 0) {
-      config_error(r, o->config_path, e.msg);
-      return -1;
-    }
-    return 0;
+  if (!o->no_config) {
+    snprintf(path, sizeof path, "%s/mlgate.yml", root_dir);
+    file = o->config_path ? o->config_path : stat(path, &st) == 0 ? path : NULL;
   }
-  snprintf(path, sizeof path, "%s/mlgate.yml", root_dir);
-  if (stat(path, &st) == 0) {
-    if (mlg_config_load(cfg, path, &e) != 0) {
-      config_error(r, path, e.msg);
-      return -1;
-    }
-    return 0;
-  }
-  return mlg_config_new(cfg, &e) == 0 ? 0 : (config_error(r, "", e.msg), -1);
+  rc = file ? mlg_config_load(cfg, file, &e) : mlg_config_new(cfg, &e);
+  if (rc != 0)
+    config_error(r, file ? file : "", e.msg);
+  return rc;
 }
 
 int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)

@@ -32,7 +32,9 @@ static int emit_simple(mlg_lua_env *env, const char *type, const char *k1, const
   return rc;
 }
 
-static int emit_error(mlg_lua_env *env, const char *path, const mlg_err *e, const char *where)
+/* traceback: the Lua traceback for `mlgate eval -v`, or NULL. */
+static int emit_error(mlg_lua_env *env, const char *path, const mlg_err *e, const char *where,
+                      const char *traceback)
 {
   mlg_doc *doc = mlg_doc_new(NULL);
   mlg_node *rec = doc ? mlg_node_map(doc) : NULL;
@@ -43,6 +45,8 @@ static int emit_error(mlg_lua_env *env, const char *path, const mlg_err *e, cons
            mlg_map_set_bool(doc, rec, "limit", e->code == MLG_ELIMIT);
   if (!rc && env->gate >= 0)
     rc = mlg_map_set_str(doc, rec, "gate", mlg_gate_name((mlg_gate)env->gate));
+  if (!rc && traceback && *traceback && env->verbose)
+    rc = mlg_map_set_str(doc, rec, "traceback", traceback);
   if (!rc)
     rc = mlg_lua_emit(env, rec);
   mlg_doc_free(doc);
@@ -279,7 +283,7 @@ static int eval_gate(mlg_sandbox *sb, mlg_lua_env *env, const mlg_job *job, int 
       lua_pushvalue(L, ctx);
       rc = mlg_sandbox_call(sb, 2, 0, where, sizeof where, &e);
       if (rc != 0) {
-        emit_error(env, f->path, &e, where);
+        emit_error(env, f->path, &e, where, sb->traceback);
         rc = e.code == MLG_ELIMIT || env->limit_error ? MLG_ELIMIT : 0;
       }
     }
@@ -290,7 +294,7 @@ static int eval_gate(mlg_sandbox *sb, mlg_lua_env *env, const mlg_job *job, int 
     lua_pushvalue(L, ctx);
     rc = mlg_sandbox_call(sb, 1, 0, where, sizeof where, &e);
     if (rc != 0) {
-      emit_error(env, "", &e, where);
+      emit_error(env, "", &e, where, sb->traceback);
       rc = e.code == MLG_ELIMIT || env->limit_error ? MLG_ELIMIT : 0;
     }
   }

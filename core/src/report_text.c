@@ -118,7 +118,8 @@ static void error_line(out *o, const mlg_report_error *e)
     mlg_buf_puts(o->b, ": ");
   }
   mlg_sanitize_line(o->b, e->message);
-  if (e->path && *e->path && !(e->where && strstr(e->where, e->path))) {
+  if (e->path && *e->path && !(e->where && strstr(e->where, e->path)) &&
+      !strstr(e->message, e->path)) {
     mlg_buf_puts(o->b, " (");
     mlg_sanitize_line(o->b, e->path);
     mlg_buf_puts(o->b, ")");
@@ -128,7 +129,11 @@ static void error_line(out *o, const mlg_report_error *e)
 
 static void summary(out *o, const mlg_report *r)
 {
-  int g;
+  int g, rows = 0;
+  for (g = 0; g < MLG_GATE_COUNT; g++)
+    rows += r->gates[g].evaluated || r->gates[g].verdict == MLG_VERDICT_ERROR;
+  if (!rows)
+    return; /* nothing was evaluated: the verdict line says why */
   mlg_buf_puts(o->b, "\n");
   if (o->color)
     mlg_buf_puts(o->b, C_BOLD);
