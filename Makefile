@@ -15,13 +15,13 @@ CC ?= cc
 SAN ?=
 V ?= 0
 
-PKGS := lua5.4 yaml-0.1 libgit2 jansson libcrypto libpcre2-8
+PKGS := lua5.4 yaml-0.1 libgit2 jansson libcrypto libpcre2-8 zlib libarchive hdf5
 TEST_PKGS := cmocka
 
 # Debian package that provides each pkg-config module / tool.
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libyaml-dev libgit2-dev \
-            libjansson-dev libssl-dev libpcre2-dev libcmocka-dev python3 \
-            python3-jsonschema
+            libjansson-dev libssl-dev libpcre2-dev zlib1g-dev libarchive-dev libhdf5-dev \
+            libcmocka-dev python3 python3-jsonschema
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

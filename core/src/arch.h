@@ -1,0 +1,47 @@
+/*
+ * Other archive formats through libarchive (the only file that includes
+ * archive.h): tar (PyTorch's legacy tar checkpoints: sys_info, pickle,
+ * storages, tensors) and 7z, which picklescan-style attacks use to hide a
+ * pickle. Members are read sequentially: the callback gets each regular
+ * member's name, size and a stream of its bytes.
+ */
+#ifndef MLG_ARCH_H
+#define MLG_ARCH_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "issues.h"
+#include "stream.h"
+
+typedef enum mlg_arch_kind {
+  MLG_ARCH_NONE = 0,
+  MLG_ARCH_TAR,
+  MLG_ARCH_7Z,
+  MLG_ARCH_GZIP, /* a gzip stream (tar.gz is TAR) */
+  MLG_ARCH_OTHER
+} mlg_arch_kind;
+
+/* Which archive format the first bytes announce (tar by its ustar magic at
+ * offset 257, 7z by its signature). */
+mlg_arch_kind mlg_arch_sniff(const unsigned char *head, size_t len);
+
+typedef struct mlg_arch_limits {
+  size_t max_entries;  /* 0 = 100,000 */
+  uint64_t max_total;  /* total uncompressed bytes; 0 = 64 GiB */
+  uint64_t max_ratio;  /* for compressed archives; 0 = 1000 */
+} mlg_arch_limits;
+
+/* Called per regular member; return 0 to go on, non-zero to stop (that
+ * value is returned by mlg_arch_each). The stream is valid only during the
+ * call; unread bytes are skipped. */
+typedef int (*mlg_arch_member_fn)(void *ud, const char *name, uint64_t size, mlg_stream *s);
+
+/* Iterates the archive in fd (from offset 0). Anomalies (encrypted
+ * entries, traversal names, links, limits) become issues with the codes of
+ * zipx.h where they apply ("arch-encrypted", "arch-path-traversal",
+ * "arch-link", "arch-bomb", "arch-malformed"). */
+int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, void *ud,
+                  mlg_issues *issues, mlg_err *err);
+
+#endif

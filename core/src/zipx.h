@@ -1,0 +1,72 @@
+/*
+ * ZIP reading for model containers (PyTorch checkpoints, .npz, .keras),
+ * written to be read the way the loaders read it and not to be fooled the
+ * way picklescan was: the central directory is the index (as Python's
+ * zipfile and torch do), every entry's local header is checked against it,
+ * and anomalies are reported as issues rather than skipped:
+ *   zip-name-mismatch      local and central names differ
+ *   zip-duplicate-name     two entries with one name
+ *   zip-path-traversal     absolute names, "..", backslashes, drive letters
+ *   zip-encrypted          encrypted member (cannot be scanned)
+ *   zip-unsupported-method compression other than stored/deflate
+ *   zip-bad-crc            CRC-32 mismatch (found when a member is read)
+ *   zip-bomb               compression ratio or total size over the limits
+ *   zip-overlap            entries whose data overlap (or overlap the directory)
+ *   zip-prepended-data     bytes before the first entry
+ *   zip-flag-bits          unusual general-purpose flags
+ *   zip-malformed          a structure that does not parse (also as an error)
+ *   zip64                  (not an issue: zip64 records are read correctly)
+ */
+#ifndef MLG_ZIPX_H
+#define MLG_ZIPX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "issues.h"
+#include "stream.h"
+
+typedef struct mlg_zip_entry {
+  char *name;            /* central directory name (NUL-free, malloc'd) */
+  char *local_name;      /* local header name when it differs, else NULL */
+  uint64_t csize, usize; /* compressed / uncompressed sizes */
+  uint64_t local_offset; /* of the local header */
+  uint64_t data_offset;  /* of the member data */
+  uint32_t crc;
+  uint16_t method, flags;
+  int encrypted;
+} mlg_zip_entry;
+
+typedef struct mlg_zip_limits {
+  size_t max_entries;       /* 0 = 100,000 */
+  uint64_t max_total;       /* total uncompressed bytes; 0 = 64 GiB */
+  uint64_t max_ratio;       /* uncompressed / compressed per member; 0 = 1000 */
+} mlg_zip_limits;
+
+typedef struct mlg_zip {
+  int fd;
+  uint64_t size;
+  mlg_zip_entry *entries; /* central directory order */
+  size_t nentries;
+  mlg_zip_limits limits;
+  mlg_issues issues;      /* found while opening and reading members */
+} mlg_zip;
+
+/* Reads the directory of the zip in fd (size bytes; the fd stays the
+ * caller's and must stay open). A file that is not a zip at all is
+ * MLG_EPARSE; a zip with anomalies opens and lists them in issues. */
+int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *limits,
+                 mlg_err *err);
+void mlg_zip_close(mlg_zip *z);
+
+/* A stream of member i's uncompressed bytes (stored or deflate, via zlib),
+ * checking the CRC at the end (zip-bad-crc, and an MLG_EPARSE read error)
+ * and the ratio/total limits as it goes (MLG_ELIMIT). Encrypted members and
+ * unsupported methods fail with MLG_EINVAL. Close with mlg_stream_close. */
+int mlg_zip_member(mlg_stream *out, mlg_zip *z, size_t i, mlg_err *err);
+
+/* 1 when the first bytes look like a zip (local header or empty archive). */
+int mlg_zip_sniff(const unsigned char *head, size_t len);
+
+#endif
