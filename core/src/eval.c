@@ -331,7 +331,8 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
     mlg_report_add_error(r, -1, "", "", "no policies were evaluated; an empty evaluation is "
                                         "not a pass", "");
 
-  fail_on = o->fail_on >= 0 ? o->fail_on : cfg->fail_on >= 0 ? cfg->fail_on : MLG_SEV_INFO;
+  /* info findings are informational unless a config or flag says otherwise */
+  fail_on = o->fail_on >= 0 ? o->fail_on : cfg->fail_on >= 0 ? cfg->fail_on : MLG_SEV_LOW;
   r->fail_on = fail_on;
   apply_enforcement(r, cfg, &set, fail_on);
 

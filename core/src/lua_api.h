@@ -12,6 +12,7 @@
  *   mlgate.re      compile, find, match, gmatch, test       (lua_api_re.c)
  *   mlgate.log     debug, info, warn; print() is log.info   (lua_api_log.c)
  *   mlgate.atlas   name(id)                                 (lua_api.c)
+ *   mlgate.model   scan(path), classify(module, name)       (lua_api_model.c)
  *   ctx:fail{...}, ctx:error(msg)                           (lua_api_ctx.c)
  */
 #ifndef MLG_LUA_API_H
@@ -64,6 +65,7 @@ void mlg_lua_open_doc(lua_State *L);
 void mlg_lua_open_hash(lua_State *L);
 void mlg_lua_open_re(lua_State *L);
 void mlg_lua_open_log(lua_State *L);
+void mlg_lua_open_model(lua_State *L);
 
 /* ctx object for one gate evaluation; pushes it. params is a table at
  * params_idx (already merged with defaults). */
