@@ -74,6 +74,26 @@ int cli_emit(const cli_output *o, const char *data, size_t len)
   return 0;
 }
 
+int cli_write_report(const cli_outputs *outs, const mlg_report *r, int verbose)
+{
+  size_t k;
+  int rc = 0;
+  for (k = 0; k < outs->len; k++) {
+    const mlg_report_writer *w = mlg_report_writer_find(outs->items[k].format);
+    mlg_report_style style = {outs->items[k].file ? 0 : cli_stdout_color(), verbose};
+    mlg_buf b = MLG_BUF_INIT;
+    mlg_err err;
+    if (w->write(&b, r, &style, &err) != 0) {
+      fprintf(stderr, "mlgate: %s\n", err.msg);
+      rc = 2;
+    } else if (cli_emit(&outs->items[k], b.ptr ? b.ptr : "", b.len) != 0) {
+      rc = 2;
+    }
+    mlg_buf_free(&b);
+  }
+  return rc;
+}
+
 int cli_finish_stdout(int rc)
 {
   if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -30,6 +30,10 @@ int cli_add_output(cli_outputs *outs, const char *spec, const char *const *allow
 /* Writes buf to the output's file (or stdout). Returns 0 or 2. */
 int cli_emit(const cli_output *o, const char *data, size_t len);
 
+/* Writes the report in every requested format (0, or 2 when one could not
+ * be written). */
+int cli_write_report(const cli_outputs *outs, const mlg_report *r, int verbose);
+
 /* Flushes stdout; returns 2 (after saying why) when it could not be
  * written, else rc. Commands printing to stdout end with it. */
 int cli_finish_stdout(int rc);
@@ -46,5 +50,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_test(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

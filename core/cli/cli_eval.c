@@ -65,7 +65,6 @@ int cmd_eval(int argc, char **argv)
   mlg_report *r = NULL;
   mlg_err err;
   int i, rc = 0, progress = 1;
-  size_t k;
 
   memset(&o, 0, sizeof o);
   memset(&outs, 0, sizeof outs);
@@ -134,18 +133,7 @@ int cmd_eval(int argc, char **argv)
     fprintf(stderr, "mlgate: %s\n", err.msg);
     return 2;
   }
-  for (k = 0; k < outs.len; k++) {
-    const mlg_report_writer *w = mlg_report_writer_find(outs.items[k].format);
-    mlg_report_style style = {outs.items[k].file ? 0 : cli_stdout_color(), o.verbose};
-    mlg_buf b = MLG_BUF_INIT;
-    if (w->write(&b, r, &style, &err) != 0) {
-      fprintf(stderr, "mlgate: %s\n", err.msg);
-      rc = 2;
-    } else if (cli_emit(&outs.items[k], b.ptr ? b.ptr : "", b.len) != 0) {
-      rc = 2;
-    }
-    mlg_buf_free(&b);
-  }
+  rc = cli_write_report(&outs, r, o.verbose);
   if (rc == 0)
     rc = r->exit_code;
   mlg_report_free(r);

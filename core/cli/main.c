@@ -20,6 +20,7 @@ static void help(void)
     "\n"
     "Commands:\n"
     "  eval [PATH]      evaluate the gates on a workspace (exit 0 pass, 1 blocked, 2 error)\n"
+    "  scan PATH...     scan model artifacts (model gate, no config, judged by content)\n"
     "  test [DIR]...    run policy tests (fixtures and expected findings)\n"
     "  list             list policies with gates, severity and enforcement\n"
     "  explain POLICY   what a policy checks, why, and how to fix its findings\n"
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
     return cmd_eval(argc - 1, argv + 1);
   if (strcmp(cmd, "test") == 0)
     return cmd_test(argc - 1, argv + 1);
+  if (strcmp(cmd, "scan") == 0)
+    return cmd_scan(argc - 1, argv + 1);
   if (strcmp(cmd, "list") == 0)
     return cmd_list(argc - 1, argv + 1);
   if (strcmp(cmd, "explain") == 0)

@@ -73,37 +73,6 @@ static uint32_t rec_u32(const mlg_node *rec, const char *key)
   return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-/* Deep copy of a details tree from a record into the report's document. */
-static mlg_node *copy_node(mlg_doc *doc, const mlg_node *n, int depth)
-{
-  mlg_node *c;
-  size_t i;
-  if (depth > 100)
-    return mlg_node_null(doc);
-  switch (n->type) {
-  case MLG_NULL: return mlg_node_null(doc);
-  case MLG_BOOL: return mlg_node_bool(doc, n->u.boolean);
-  case MLG_INT: return mlg_node_int(doc, n->u.integer);
-  case MLG_FLOAT: return mlg_node_float(doc, n->u.number);
-  case MLG_STR: return mlg_node_strn(doc, n->u.str.ptr, n->u.str.len);
-  case MLG_SEQ:
-    if (!(c = mlg_node_seq(doc)))
-      return NULL;
-    for (i = 0; i < n->u.seq.len; i++)
-      if (mlg_seq_push(doc, c, copy_node(doc, n->u.seq.items[i], depth + 1)) != 0)
-        return NULL;
-    return c;
-  default:
-    if (!(c = mlg_node_map(doc)))
-      return NULL;
-    for (i = 0; i < n->u.map.len; i++)
-      if (mlg_map_put(doc, c, copy_node(doc, n->u.map.pairs[i].key, depth + 1),
-                      copy_node(doc, n->u.map.pairs[i].val, depth + 1)) != 0)
-        return NULL;
-    return c;
-  }
-}
-
 static const char *const *copy_list(mlg_report *r, const mlg_globs *g)
 {
   const char **items;
@@ -187,7 +156,7 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
   f->key = mlg_report_str(r, rec_str(rec, "key"));
   f->snippet = mlg_report_str(r, rec_str(rec, "snippet"));
   if (mlg_map_get(rec, "details"))
-    f->details = copy_node(r->doc, mlg_map_get(rec, "details"), 0);
+    f->details = mlg_node_copy(r->doc, mlg_map_get(rec, "details"));
 }
 
 static void print_log(const run_ctx *c, const task_state *t, const mlg_node *rec)
@@ -377,6 +346,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   job->gates = o->ws ? o->gates : 0;
   job->params = o->params;
   job->verbose = o->verbose;
+  job->all_files = o->all_files;
 
   memset(&pool, 0, sizeof pool);
   pool.ntasks = n;

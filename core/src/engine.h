@@ -22,6 +22,7 @@ typedef struct mlg_engine_opts {
   int verbose;             /* print policy debug logs */
   int progress;            /* progress line on stderr */
   unsigned jobs;           /* concurrent children; 0 = CPUs */
+  int all_files;           /* every file to every check, by content (mlgate scan) */
 } mlg_engine_opts;
 
 /* Runs the policies set->items[idx[0..n)]. Metadata lands in the policy

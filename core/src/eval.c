@@ -297,6 +297,7 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
   eo.verbose = o->verbose;
   eo.progress = o->progress;
   eo.jobs = o->jobs;
+  eo.all_files = o->all_files;
   if (mlg_engine_run(&set, idx, n, &eo, r, &e) != 0)
     mlg_report_add_error(r, -1, "", "", e.msg, "");
   mlg_engine_check_ids(&set, r, &e);

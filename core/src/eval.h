@@ -22,6 +22,7 @@ typedef struct mlg_eval_opts {
   unsigned jobs;
   int verbose;
   int progress;
+  int all_files;            /* judge every file by content, whatever policies' `files` say */
 } mlg_eval_opts;
 
 /* Always produces a report when memory allows (config, workspace and

@@ -283,3 +283,45 @@ const char *mlg_node_typename(const mlg_node *n)
   default: return "unknown";
   }
 }
+
+static mlg_node *copy_at(mlg_doc *doc, const mlg_node *n, int depth)
+{
+  mlg_node *c;
+  size_t i;
+  if (!n)
+    return NULL;
+  if (depth > 100)
+    return mlg_node_null(doc);
+  switch (n->type) {
+  case MLG_NULL: c = mlg_node_null(doc); break;
+  case MLG_BOOL: c = mlg_node_bool(doc, n->u.boolean); break;
+  case MLG_INT: c = mlg_node_int(doc, n->u.integer); break;
+  case MLG_FLOAT: c = mlg_node_float(doc, n->u.number); break;
+  case MLG_STR: c = mlg_node_strn(doc, n->u.str.ptr, n->u.str.len); break;
+  case MLG_SEQ:
+    if (!(c = mlg_node_seq(doc)))
+      return NULL;
+    for (i = 0; i < n->u.seq.len; i++)
+      if (mlg_seq_push(doc, c, copy_at(doc, n->u.seq.items[i], depth + 1)) != 0)
+        return NULL;
+    break;
+  default:
+    if (!(c = mlg_node_map(doc)))
+      return NULL;
+    for (i = 0; i < n->u.map.len; i++)
+      if (mlg_map_put(doc, c, copy_at(doc, n->u.map.pairs[i].key, depth + 1),
+                      copy_at(doc, n->u.map.pairs[i].val, depth + 1)) != 0)
+        return NULL;
+    break;
+  }
+  if (c) {
+    c->style = n->style;
+    c->span = n->span;
+  }
+  return c;
+}
+
+mlg_node *mlg_node_copy(mlg_doc *doc, const mlg_node *n)
+{
+  return copy_at(doc, n, 0);
+}

@@ -131,6 +131,12 @@ const mlg_node *mlg_map_get(const mlg_node *map, const char *key);
 const char *mlg_node_as_str(const mlg_node *n, const char *dflt);
 int64_t mlg_node_as_int(const mlg_node *n, int64_t dflt);
 
+/* Deep copy of a tree (from any document) into doc. Shared subtrees are
+ * copied per reference, so only use it on trees without aliases (parsed
+ * JSON, built records); nesting beyond 100 levels becomes null. NULL when
+ * out of memory. */
+mlg_node *mlg_node_copy(mlg_doc *doc, const mlg_node *n);
+
 /* "null", "boolean", "integer", "number", "string", "sequence", "mapping" */
 const char *mlg_node_typename(const mlg_node *n);
 

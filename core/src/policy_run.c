@@ -267,9 +267,10 @@ static int eval_gate(mlg_sandbox *sb, mlg_lua_env *env, const mlg_job *job, int 
       const mlg_file *f = &ws->files[i];
       if (f->escapes)
         continue;
-      /* A single file given on the command line is judged by content. */
-      if (!ws->single && (!mlg_scope_visible(job->cfg, env->gate, f->path) ||
-                          !mlg_scope_any(&gl, f->path)))
+      /* A single file given on the command line, and everything given to
+       * mlgate scan, is judged by content. */
+      if (!ws->single && !job->all_files &&
+          (!mlg_scope_visible(job->cfg, env->gate, f->path) || !mlg_scope_any(&gl, f->path)))
         continue;
       st->files++;
       env->current = f->path;

@@ -33,6 +33,8 @@ typedef struct mlg_job {
   const mlg_config *cfg;   /* limits, params, enabled, includes/excludes */
   unsigned gates;          /* gate mask to evaluate; 0 = metadata only */
   const mlg_node *params;  /* params override for every task (mlgate test), or NULL */
+  int all_files;           /* judge every file by content: `files` globs not applied
+                            * (mlgate scan; a single-file workspace is always so) */
   int verbose;
 } mlg_job;
 

@@ -79,6 +79,78 @@ int mlg_report_add_error(mlg_report *r, int gate, const char *policy, const char
   return 0;
 }
 
+static const char *prefixed(mlg_report *r, const char *prefix, const char *path)
+{
+  mlg_buf b = MLG_BUF_INIT;
+  const char *out;
+  if (!prefix || !*prefix || !path)
+    return mlg_report_str(r, path);
+  if (!*path)
+    return mlg_report_str(r, prefix);
+  mlg_buf_printf(&b, "%s/%s", prefix, path);
+  out = b.ptr ? mlg_report_str(r, b.ptr) : NULL;
+  mlg_buf_free(&b);
+  return out;
+}
+
+static const char *const *copy_strs(mlg_report *r, const char *const *v, size_t n)
+{
+  const char **out;
+  size_t i;
+  if (!n)
+    return NULL;
+  out = mlg_doc_alloc(r->doc, n * sizeof *out);
+  for (i = 0; out && i < n; i++)
+    out[i] = mlg_report_str(r, v[i]);
+  return out;
+}
+
+int mlg_report_merge(mlg_report *dst, const mlg_report *src, const char *prefix, mlg_err *err)
+{
+  size_t i;
+  int g;
+
+  for (i = 0; i < src->nfindings; i++) {
+    const mlg_finding *s = &src->findings[i];
+    mlg_finding *f = mlg_report_add_finding(dst);
+    if (!f)
+      return mlg_err_set(err, MLG_ENOMEM, "out of memory merging reports");
+    *f = *s;
+    f->policy = mlg_report_str(dst, s->policy);
+    f->message = mlg_report_str(dst, s->message);
+    f->loc.path = prefixed(dst, prefix, s->loc.path);
+    f->loc.member = mlg_report_str(dst, s->loc.member);
+    f->atlas = copy_strs(dst, s->atlas, s->natlas);
+    f->aliases = copy_strs(dst, s->aliases, s->naliases);
+    f->waiver_reason = mlg_report_str(dst, s->waiver_reason);
+    f->details = s->details ? mlg_node_copy(dst->doc, s->details) : NULL;
+    f->key = mlg_report_str(dst, s->key);
+    f->snippet = mlg_report_str(dst, s->snippet);
+    if (!f->policy || !f->message || !f->loc.path)
+      return mlg_err_set(err, MLG_ENOMEM, "out of memory merging reports");
+  }
+  for (i = 0; i < src->nerrors; i++) {
+    const mlg_report_error *e = &src->errors[i];
+    const char *path = *e->path ? prefixed(dst, prefix, e->path) : "";
+    if (mlg_report_add_error(dst, e->gate, e->policy, path, e->message, e->where) != 0)
+      return mlg_err_set(err, MLG_ENOMEM, "out of memory merging reports");
+  }
+  for (g = 0; g < MLG_GATE_COUNT; g++) {
+    dst->gates[g].evaluated |= src->gates[g].evaluated;
+    if (src->gates[g].policies > dst->gates[g].policies)
+      dst->gates[g].policies = src->gates[g].policies;
+  }
+  if (src->policies > dst->policies)
+    dst->policies = src->policies;
+  dst->files += src->files;
+  dst->bytes += src->bytes;
+  if (!*dst->commit && *src->commit) {
+    dst->commit = mlg_report_str(dst, src->commit);
+    dst->repository = mlg_report_str(dst, src->repository);
+  }
+  return 0;
+}
+
 static int cmp_s(const char *a, const char *b)
 {
   return strcmp(a ? a : "", b ? b : "");

@@ -88,6 +88,12 @@ int mlg_report_add_error(mlg_report *r, int gate, const char *policy, const char
                          const char *message, const char *where);
 const char *mlg_report_str(mlg_report *r, const char *s);
 
+/* Adds src's findings, errors, gate summaries and stats to dst, with
+ * prefix (may be NULL) put in front of every finding and error path
+ * ("models" + "a.pt" -> "models/a.pt"). Call finalize_order and decide on
+ * dst afterwards. */
+int mlg_report_merge(mlg_report *dst, const mlg_report *src, const char *prefix, mlg_err *err);
+
 /* Sorts findings (path, line, column, policy, then the rest for a total
  * order), computes fingerprints (stable across line shifts and re-spacing:
  * policy, path, member, the policy's key or else the whitespace-normalised
