@@ -118,6 +118,41 @@ static void add_imports(scanner *sc, mlg_pickle_report *pr, const char *member)
   }
 }
 
+/* A dotted Python identifier, as an importable module or attribute path. */
+static int dotted_identifier(const char *s)
+{
+  int start = 1;
+  if (!s || !*s)
+    return 0;
+  for (; *s; s++) {
+    int alpha = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+                (unsigned char)*s >= 0x80;
+    int digit = *s >= '0' && *s <= '9';
+    if (*s == '.') {
+      if (start)
+        return 0;
+      start = 1;
+    } else if (alpha || (digit && !start)) {
+      start = 0;
+    } else {
+      return 0;
+    }
+  }
+  return !start;
+}
+
+/* Imports a loader could actually perform: text that merely starts with
+ * an opcode byte yields "imports" like "lass ReLU(Module):" that no
+ * find_class resolves. */
+static size_t plausible_imports(const mlg_pickle_report *pr)
+{
+  size_t i, n = 0;
+  for (i = 0; i < pr->nimports; i++)
+    n += !pr->imports[i].resolved ||
+         (dotted_identifier(pr->imports[i].module) && dotted_identifier(pr->imports[i].name));
+  return n;
+}
+
 /* Scans one pickle stream (or a sequence of them) and records imports and
  * problems. trailing_ok: bytes after the pickles are expected (legacy torch
  * storage data). maybe: the bytes were only guessed to be a protocol 0/1
@@ -135,7 +170,7 @@ static int scan_pickles(scanner *sc, mlg_stream *s, const char *member, int firs
   po.first_only = first_only;
   memset(&pr, 0, sizeof pr);
   rc = mlg_pickle_scan(&pr, s, &po, &e);
-  if (maybe && !pr.nimports && (pr.error || !pr.npickles)) {
+  if (maybe && !plausible_imports(&pr) && (pr.error || !pr.npickles)) {
     mlg_pickle_report_free(&pr);
     if (keep)
       memset(keep, 0, sizeof *keep);
@@ -232,7 +267,7 @@ static sniffed sniff(const unsigned char *h, size_t n, uint64_t size)
 /* --- members (non-seekable streams) --------------------------------------------- */
 
 static void scan_stream(scanner *sc, mlg_stream *s, uint64_t size, const char *member,
-                        unsigned depth);
+                        unsigned depth, int cautious);
 
 static void read_config(scanner *sc, mlg_stream *s, const char *member)
 {
@@ -351,13 +386,15 @@ static void scan_compressed(scanner *sc, mlg_stream *s, sniffed kind, const char
   }
   if (mlg_stream_inflate(&z, s, kind == SN_GZIP ? MLG_Z_GZIP : MLG_Z_ZLIB, cap, &e) != 0)
     return oom(sc);
-  scan_stream(sc, &z, UINT64_MAX, member, depth + 1);
+  scan_stream(sc, &z, UINT64_MAX, member, depth + 1, 0);
   mlg_stream_close(&z);
 }
 
-/* Routes a stream by its first bytes. */
+/* Routes a stream by its first bytes. cautious: the bytes are most likely
+ * raw data (tensor storage); a pickle header there counts only when the
+ * scan finds an importable name or a complete pickle. */
 static void scan_stream(scanner *sc, mlg_stream *s, uint64_t size, const char *member,
-                        unsigned depth)
+                        unsigned depth, int cautious)
 {
   unsigned char head[HEAD];
   size_t n = 0;
@@ -386,13 +423,16 @@ static void scan_stream(scanner *sc, mlg_stream *s, uint64_t size, const char *m
   kind = sniff(head, n, size);
   if (kind == SN_UNKNOWN)
     return;
+  if (cautious && kind != SN_PICKLE && kind != SN_PICKLE_MAYBE && kind != SN_TORCH_LEGACY)
+    return; /* storage bytes that happen to look like some format */
   if (mlg_stream_prefixed(&p, s, head, n, &e) != 0)
     return oom(sc);
   switch (kind) {
   case SN_PICKLE:
   case SN_TORCH_LEGACY: /* inside an archive: its trailing storage data is expected */
   case SN_PICKLE_MAYBE:
-    scan_pickles(sc, &p, member, 0, kind == SN_TORCH_LEGACY, kind == SN_PICKLE_MAYBE, NULL);
+    scan_pickles(sc, &p, member, 0, kind == SN_TORCH_LEGACY,
+                 cautious || kind == SN_PICKLE_MAYBE, NULL);
     break;
   case SN_NPY:
     scan_npy(sc, &p, size, member);
@@ -498,10 +538,6 @@ static void scan_zip(scanner *sc, mlg_zip *z, const char *prefix, unsigned depth
     if (!member)
       return oom(sc);
     add_member(sc, member, MLG_MF_UNKNOWN, en->usize);
-    if (kind == MLG_MF_TORCH_ZIP && torch_storage(en->name)) {
-      free(member);
-      continue;
-    }
     if (kind == MLG_MF_KERAS && ends_with(en->name, ".py")) {
       mlg_issue_add(&sc->r->issues, "keras-python-file", member, (int64_t)en->local_offset,
                     "the Keras archive carries Python source, which custom-object loading "
@@ -527,7 +563,8 @@ static void scan_zip(scanner *sc, mlg_zip *z, const char *prefix, unsigned depth
     if (kind == MLG_MF_KERAS && strcmp(en->name, "config.json") == 0)
       read_config(sc, &s, member);
     else
-      scan_stream(sc, &s, en->usize, member, depth + 1);
+      scan_stream(sc, &s, en->usize, member, depth + 1,
+                  kind == MLG_MF_TORCH_ZIP && torch_storage(en->name));
     mlg_stream_close(&s);
     /* CRC and bomb findings surface while reading */
     if (z->issues.len > before) {
@@ -563,7 +600,7 @@ static int arch_member(void *ud, const char *name, uint64_t size, mlg_stream *s)
     scan_pickles(a->sc, s, name, 0, 1, 0, NULL);
     return a->sc->fatal;
   }
-  scan_stream(a->sc, s, size, name, a->depth + 1);
+  scan_stream(a->sc, s, size, name, a->depth + 1, 0);
   return a->sc->fatal;
 }
 
