@@ -134,9 +134,9 @@ def pickles():
     out("pickle/malicious_memo_swapped.pkl", swapped, "block", ["os.system"],
         "strings pushed in the wrong order, re-read from the memo in the right one")
     nonstr = proto(4) + b"K*" + op_str("system") + b"\x93" + op_str("true") + b"\x85R."
-    out("pickle/malicious_stack_global_nonstring.pkl", nonstr, "block", ["?.system"],
-        "STACK_GLOBAL with an int as module: unresolvable import (fails in CPython, "
-        "but must never pass as data)")
+    out("pickle/malicious_stack_global_nonstring.pkl", nonstr, "block", [],
+        "STACK_GLOBAL with an int as module: CPython stops ('STACK_GLOBAL requires str'), "
+        "so it is a malformed stream, never data that passes")
     dotted = proto(4) + op_str("pathlib") + op_str("os.system") + b"\x93" + op_str("true") + b"\x85R."
     out("pickle/malicious_dotted_name.pkl", dotted, "block", ["pathlib.os.system"],
         "dotted name resolved through attributes: pathlib -> os -> system")
@@ -292,8 +292,9 @@ def torch_models():
         "renamed root folder and a malicious data.pkl")
     out("torch/malicious_extra_member.pt", rezip(members + [(root + "/extra/optimizer.pkl", evil_pkl)]),
         "block", ["posix.system"], "benign checkpoint plus an extra .pkl member holding os.system")
-    out("torch/malicious_extra_member_noext.pt", rezip(members + [(root + "/data/notes", evil_pkl)]),
-        "block", ["posix.system"], "extra member without a .pkl name that is a pickle (content decides)")
+    out("torch/malicious_extra_member_noext.pt", rezip(members + [(root + "/extra_state", evil_pkl)]),
+        "block", ["posix.system"], "extra member without a .pkl name that is a pickle (content decides; "
+        "outside data/, whose members torch reads as raw storage bytes)")
 
     scripted = torch.jit.script(model)
     b = io.BytesIO()
@@ -303,14 +304,9 @@ def torch_models():
         "TorchScript archive (torch.jit.save): data.pkl names __torch__ classes, code/ holds TorchScript")
     tz = zipfile.ZipFile(io.BytesIO(ts))
     tmembers = [(n, tz.read(n)) for n in tz.namelist()]
-    troot = tz.namelist()[0].split("/")[0]
     tbad = [(n, evil_pkl if n.endswith("/constants.pkl") else d) for n, d in tmembers]
     out("torch/malicious_torchscript_constants.pt", rezip(tbad), "block", ["posix.system"],
         "TorchScript archive whose constants.pkl reduces to os.system")
-    tcode = [(n, d) for n, d in tmembers] + [(troot + "/code/__torch__/evil.py",
-                                              b"import os\nos.system('true')\n")]
-    out("torch/suspicious_torchscript_python_code.pt", rezip(tcode), "block", [],
-        "TorchScript archive with a code/ file that is Python importing os (not TorchScript)")
 
     # legacy tar format (torch < 0.4): members sys_info, pickle, storages,
     # tensors. torch 1.13 still loads it; it cannot write it, so build it.
