@@ -686,8 +686,9 @@ const char *const mlg_ml_allow[][3] = {
   {"torch.serialization", "_get_layout", "torch"},
   {"torch.utils.hooks", "RemovableHandle", "torch"},
   {"torch.nn.modules.module", "_WrappedHook", "torch"},
+  /* DataParallel restores with the default __setstate__; DistributedDataParallel's
+   * joins the default process group, so it stays unknown */
   {"torch.nn.parallel.data_parallel", "DataParallel", "torch"},
-  {"torch.nn.parallel.distributed", "DistributedDataParallel", "torch"},
   {"torch.nn.utils.weight_norm", "WeightNorm", "torch"},
   {"torch.nn.utils.spectral_norm", "SpectralNorm", "torch"},
   {"torch.nn.utils.spectral_norm", "SpectralNormLoadStateDictPreHook", "torch"},
