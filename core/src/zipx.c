@@ -863,7 +863,7 @@ int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *lim
     concat = d > INT64_MAX ? INT64_MAX : (int64_t)d;
   } else {
     uint64_t d = e.cd_offset - z->cd_start;
-    concat = d > INT64_MAX ? INT64_MIN : -(int64_t)d;
+    concat = d > INT64_MAX ? -INT64_MAX : -(int64_t)d;
   }
   if (concat < 0)
     mlg_issue_add(&pub->issues, "zip-malformed", NULL, (int64_t)e.pos,

@@ -1172,6 +1172,47 @@ static void test_peer_fixtures(void **state)
   }
 }
 
+/* Inputs the fuzzer found (tests/unit/fixtures/zipx): each opens or is
+ * refused cleanly, and every member reads to an end or an error. */
+static void test_fuzz_regressions(void **state)
+{
+  static const struct {
+    const char *file;
+    int open_rc;
+    size_t nentries;
+  } cases[] = {
+      /* The end record's offset is 2^63 past the directory. */
+      {"fuzz-concat-min.zip", 0, 2},
+  };
+  size_t k;
+
+  for (k = 0; k < sizeof cases / sizeof *cases; k++) {
+    char path[512];
+    struct stat st;
+    mlg_zip *z = NULL;
+    mlg_err err;
+    size_t i;
+    int fd;
+
+    snprintf(path, sizeof path, "tests/unit/fixtures/zipx/%s", cases[k].file);
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(mlg_zip_open(&z, fd, (uint64_t)st.st_size, NULL, &err), cases[k].open_rc);
+    if (z) {
+      assert_int_equal(z->nentries, cases[k].nentries);
+      for (i = 0; i < z->nentries; i++) {
+        char *data;
+        size_t len;
+        read_member(z, i, &data, &len, &err);
+        free(data);
+      }
+    }
+    mlg_zip_close(z);
+    close(fd);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1197,6 +1238,7 @@ int main(void)
       cmocka_unit_test(test_sparse_gib),
       cmocka_unit_test(test_sniff),
       cmocka_unit_test(test_peer_fixtures),
+      cmocka_unit_test(test_fuzz_regressions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
