@@ -109,8 +109,9 @@ static int nested(pk_vm *vm, uint32_t idx, int special, const pk_val *args, size
 
   import_names(vm, idx, &m, &nm);
   joblib = special == PK_S_LOAD && strstr(m, "joblib") != NULL;
-  if (special == PK_S_LOAD && n && args[0].tag != PK_OBJ) {
-    /* pickle.load() of a path or an unknown file object: nothing to scan */
+  if ((special == PK_S_LOAD || special == PK_S_TORCH_LOAD) && n &&
+      !(args[0].tag == PK_OBJ && args[0].u.o->kind == PK_K_BYTESIO)) {
+    /* a load() of a path or an unknown file object: nothing to scan */
     if (b)
       pk_val_decref(&vm->c->st, pk_str_val(b, b->len, 1));
     b = NULL;

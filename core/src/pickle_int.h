@@ -153,15 +153,44 @@ pk_obj *pk_obj_new(pk_store *st, int kind);
  * is room (allocation failures set st->oom). */
 void pk_obj_push(pk_store *st, pk_obj *o, pk_val v);
 
-void pk_val_incref(pk_val v);
-void pk_val_decref(pk_store *st, pk_val v);
+void pk_blob_release(pk_store *st, pk_blob *b);
+void pk_obj_decref(pk_store *st, pk_obj *o);
+
+/* Inline: the VM's hot path pushes and pops millions of values. */
+static inline void pk_val_incref(pk_val v)
+{
+  if ((v.tag == PK_STR || v.tag == PK_BYTES) && (v.flags & PK_F_KEPT))
+    v.u.b->refs++;
+  else if (v.tag == PK_OBJ)
+    v.u.o->refs++;
+}
+
+static inline void pk_val_decref(pk_store *st, pk_val v)
+{
+  if ((v.tag == PK_STR || v.tag == PK_BYTES) && (v.flags & PK_F_KEPT)) {
+    if (--v.u.b->refs == 0)
+      pk_blob_release(st, v.u.b);
+  } else if (v.tag == PK_OBJ) {
+    pk_obj_decref(st, v.u.o);
+  }
+}
 /* A memo copy of v: the same value, or a summary of it once the memo
  * holds more than its budget. Takes no reference from v; returns one. */
 pk_val pk_val_memo_copy(pk_store *st, pk_val v);
 void pk_val_memo_release(pk_store *st, pk_val v);
 
 uint64_t pk_hash(const void *p, size_t n);
-pk_val pk_str_val(pk_blob *b, size_t len, int is_bytes);
+
+static inline pk_val pk_str_val(pk_blob *b, size_t len, int is_bytes)
+{
+  pk_val v;
+  v.tag = is_bytes ? PK_BYTES : PK_STR;
+  v.flags = b ? PK_F_KEPT : 0;
+  v.sub = 0;
+  v.idx = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+  v.u.b = b;
+  return v;
+}
 /* The kept text of a str/bytes value, or NULL. */
 const char *pk_val_text(pk_val v, size_t *len);
 int pk_val_is_str(pk_val v, const char *s);

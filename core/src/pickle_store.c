@@ -123,7 +123,7 @@ pk_blob *pk_blob_new(pk_store *st, size_t len, int is_bytes)
   return b;
 }
 
-static void blob_release(pk_store *st, pk_blob *b)
+void pk_blob_release(pk_store *st, pk_blob *b)
 {
   st->live_bytes -= b->size;
   if (b->cls == PK_BLOB_MALLOC)
@@ -217,29 +217,16 @@ void pk_obj_push(pk_store *st, pk_obj *o, pk_val v)
   o->items[o->n++] = v;
 }
 
-void pk_val_incref(pk_val v)
-{
-  if ((v.tag == PK_STR || v.tag == PK_BYTES) && (v.flags & PK_F_KEPT))
-    v.u.b->refs++;
-  else if (v.tag == PK_OBJ)
-    v.u.o->refs++;
-}
-
 /* Releasing a container releases what it holds: a worklist rather than
  * recursion, since nesting depth is the input's choice. */
-void pk_val_decref(pk_store *st, pk_val v)
+void pk_obj_decref(pk_store *st, pk_obj *top)
 {
   pk_obj *o;
 
-  if ((v.tag == PK_STR || v.tag == PK_BYTES) && (v.flags & PK_F_KEPT)) {
-    if (--v.u.b->refs == 0)
-      blob_release(st, v.u.b);
+  if (--top->refs != 0)
     return;
-  }
-  if (v.tag != PK_OBJ || --v.u.o->refs != 0)
-    return;
-  v.u.o->next = st->pending;
-  st->pending = v.u.o;
+  top->next = st->pending;
+  st->pending = top;
   while ((o = st->pending) != NULL) {
     uint16_t i;
     st->pending = o->next;
@@ -247,7 +234,7 @@ void pk_val_decref(pk_store *st, pk_val v)
       pk_val it = o->items[i];
       if ((it.tag == PK_STR || it.tag == PK_BYTES) && (it.flags & PK_F_KEPT)) {
         if (--it.u.b->refs == 0)
-          blob_release(st, it.u.b);
+          pk_blob_release(st, it.u.b);
       } else if (it.tag == PK_OBJ && --it.u.o->refs == 0) {
         it.u.o->next = st->pending;
         st->pending = it.u.o;
@@ -310,19 +297,6 @@ pk_val pk_val_memo_copy(pk_store *st, pk_val v)
 void pk_val_memo_release(pk_store *st, pk_val v)
 {
   pk_val_decref(st, v);
-}
-
-pk_val pk_str_val(pk_blob *b, size_t len, int is_bytes)
-{
-  pk_val v;
-  memset(&v, 0, sizeof v);
-  v.tag = is_bytes ? PK_BYTES : PK_STR;
-  v.idx = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-  if (b) {
-    v.flags = PK_F_KEPT;
-    v.u.b = b;
-  }
-  return v;
 }
 
 const char *pk_val_text(pk_val v, size_t *len)

@@ -30,7 +30,7 @@ int pk_vm_init(pk_vm *vm, pk_ctx *c, pk_rd *rd, unsigned depth)
   vm->rd = rd;
   vm->depth = depth;
   vm->rep_at = UINT64_MAX;
-  vm->stack_cap = 256;
+  vm->stack_cap = c->o.max_stack < 256 ? c->o.max_stack : 256;
   vm->stack = malloc(vm->stack_cap * sizeof *vm->stack);
   vm->marks_cap = 32;
   vm->marks = malloc(vm->marks_cap * sizeof *vm->marks);
@@ -156,8 +156,10 @@ static int push_int(pk_vm *vm, int64_t i)
 /* Pdata_pop: respects the fence of the innermost MARK. */
 static int pop(pk_vm *vm, pk_val *out)
 {
-  if (vm->sp <= vm->fence)
+  if (vm->sp <= vm->fence) {
+    *out = mkval(PK_NONE);
     return underflow(vm);
+  }
   *out = vm->stack[--vm->sp];
   return 0;
 }
@@ -223,6 +225,17 @@ static int py_int(const unsigned char *s, size_t n, int base, int64_t *v, int *b
 
   *big = 0;
   *v = 0;
+  /* the common case: PUT/GET indices, plain decimal digits and '\n' */
+  if (base == 10 && n >= 2 && n <= 19 && s[n - 1] == '\n') {
+    for (i = 0; i + 1 < n && s[i] >= '0' && s[i] <= '9'; i++)
+      acc = acc * 10 + (uint64_t)(s[i] - '0');
+    if (i + 1 == n) {
+      *v = (int64_t)acc;
+      return 0;
+    }
+    i = 0;
+    acc = 0;
+  }
   for (size_t k = 0; k < n; k++) {
     if (s[k] == '\0') {
       n = k;
@@ -428,9 +441,14 @@ static int hexval(int c)
  * byte is its Latin-1 code point. */
 static int raw_unicode_escape(pk_vm *vm, const unsigned char *s, size_t n, pk_val *out)
 {
-  char *tmp = malloc(n * 4 + 1);
+  char small[512], *tmp = small;
   size_t i = 0, o = 0;
-  if (!tmp)
+
+  if (!memchr(s, '\\', n) && ascii_valid(s, n)) {
+    *out = str_from(vm, (const char *)s, n, 0);
+    return 0;
+  }
+  if (n * 4 + 1 > sizeof small && !(tmp = malloc(n * 4 + 1)))
     return nomem(vm);
   while (i < n) {
     unsigned c = s[i++];
@@ -453,7 +471,8 @@ static int raw_unicode_escape(pk_vm *vm, const unsigned char *s, size_t n, pk_va
     for (k = 0; k < count; k++) {
       int h = i < n ? hexval(s[i]) : -1;
       if (h < 0) {
-        free(tmp);
+        if (tmp != small)
+          free(tmp);
         return pk_vm_fail(vm, MLG_EPARSE,
                           "UNICODE: 'rawunicodeescape' codec can't decode: truncated \\%s escape",
                           count == 4 ? "uXXXX" : "UXXXXXXXX");
@@ -462,14 +481,16 @@ static int raw_unicode_escape(pk_vm *vm, const unsigned char *s, size_t n, pk_va
       i++;
     }
     if (cp > 0x10ffff) {
-      free(tmp);
+      if (tmp != small)
+          free(tmp);
       return pk_vm_fail(vm, MLG_EPARSE,
                         "UNICODE: 'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range");
     }
     o += put_utf8(tmp + o, cp);
   }
   *out = str_from(vm, tmp, o, 0);
-  free(tmp);
+  if (tmp != small)
+          free(tmp);
   return 0;
 }
 
@@ -692,31 +713,34 @@ static int obj_kind(pk_val v)
   return 0;
 }
 
-/* Known to raise "unhashable type" as a dict key or set member. */
-static int unhashable(pk_val v, int depth)
+/* The value that makes v raise "unhashable type" as a dict key or set
+ * member (v itself or something in a tuple), or NULL. */
+static const pk_val *unhashable(const pk_val *v, int depth)
 {
-  int k = obj_kind(v);
+  int k = obj_kind(*v);
   uint16_t i;
-  if (v.tag == PK_BYTES)
-    return (v.flags & PK_F_BYTEARRAY) != 0;
+  if (v->tag == PK_BYTES)
+    return (v->flags & PK_F_BYTEARRAY) ? v : NULL;
   if (k == PK_K_LIST || k == PK_K_DICT || k == PK_K_SET)
-    return 1;
-  if (v.tag == PK_OBJ && k == PK_K_TUPLE && depth < 8) {
-    for (i = 0; i < v.u.o->n; i++) {
-      if (unhashable(v.u.o->items[i], depth + 1))
-        return 1;
+    return v;
+  if (v->tag == PK_OBJ && k == PK_K_TUPLE && depth < 8) {
+    for (i = 0; i < v->u.o->n; i++) {
+      const pk_val *u = unhashable(&v->u.o->items[i], depth + 1);
+      if (u)
+        return u;
     }
   }
-  return 0;
+  return NULL;
 }
 
-/* The first unhashable value among count values from p, stepping by step. */
+/* Checks count values from p, stepping by step (dict keys: 2). */
 static int check_hashable(pk_vm *vm, const pk_val *p, size_t count, size_t step)
 {
   size_t i;
   for (i = 0; i < count; i += step) {
-    if (unhashable(p[i], 0))
-      return pk_vm_fail(vm, MLG_EPARSE, "unhashable type: '%s'", pk_type_name(p[i]));
+    const pk_val *u = unhashable(&p[i], 0);
+    if (u)
+      return pk_vm_fail(vm, MLG_EPARSE, "unhashable type: '%s'", pk_type_name(*u));
   }
   return 0;
 }
