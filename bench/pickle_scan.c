@@ -2,15 +2,17 @@
  * bench/pickle_scan: runs mlg_pickle_scan over files and prints what it
  * found, for the benchmark and for running corpora by hand.
  *
- *   pickle_scan [-q] [-1] FILE...
+ *   pickle_scan [-q] [-N] FILE...
  *
  * Per file: one line per import (offset, depth, pickle index, via,
- * module.name, called/resolved flags), then a summary line. -q prints the
- * summary only; -1 scans the first pickle only. Exit status: 0, or 1 when
+ * module, name, called/resolved flags; tab-separated), then a summary line. -q prints the
+ * summary only; -N (a number) scans the first N pickles only
+ * (first_only = N; -5 for a legacy torch.save file). Exit status: 0, or 1 when
  * a scan could not run.
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,8 +35,8 @@ int main(int argc, char **argv)
       quiet = 1;
       continue;
     }
-    if (strcmp(argv[i], "-1") == 0) {
-      o.first_only = 1;
+    if (argv[i][0] == '-' && argv[i][1] >= '1' && argv[i][1] <= '9') {
+      o.first_only = atoi(argv[i] + 1);
       continue;
     }
     fd = open(argv[i], O_RDONLY);
@@ -51,7 +53,7 @@ int main(int argc, char **argv)
     }
     for (k = 0; !quiet && k < r.nimports; k++) {
       const mlg_pickle_import *m = &r.imports[k];
-      printf("%s\t%llu\td%u\tp%u\t%s\t%s.%s%s%s", argv[i], (unsigned long long)m->offset,
+      printf("%s\t%llu\td%u\tp%u\t%s\t%s\t%s%s%s", argv[i], (unsigned long long)m->offset,
              m->depth, m->pickle, mlg_pickle_via_name(m->via), m->module, m->name,
              m->called ? "\tcalled" : "", m->resolved ? "" : "\tunresolved");
       if (m->via == MLG_PK_EXT)

@@ -86,8 +86,13 @@ static pk_blob *latin1_of(pk_vm *vm, const char *s, size_t n)
  * a Latin-1 str), with a reference; NULL when not kept. */
 static pk_blob *bytes_of(pk_vm *vm, pk_val v)
 {
-  if (v.tag == PK_OBJ && v.u.o->kind == PK_K_BYTESIO)
-    return v.u.o->n ? bytes_of(vm, v.u.o->items[0]) : NULL;
+  int depth;
+  /* BytesIO(BytesIO(...)) chains are the input's to make: bounded */
+  for (depth = 0; v.tag == PK_OBJ && v.u.o->kind == PK_K_BYTESIO; depth++) {
+    if (!v.u.o->n || depth >= 4)
+      return NULL;
+    v = v.u.o->items[0];
+  }
   if (!(v.flags & PK_F_KEPT))
     return NULL;
   if (v.tag == PK_BYTES) {
@@ -377,6 +382,8 @@ static int call_depth(pk_vm *vm, pk_val fn, const pk_val *args, size_t n, int co
   if (not_callable(fn))
     return pk_vm_fail(vm, MLG_EPARSE, "'%s' object is not callable", pk_type_name(fn));
   if (fn.tag != PK_GLOBAL) {
+    if (fn.tag == PK_PERSID)
+      pk_import_called(vm, fn.idx);
     *out = call_result(PK_NOIMP);
     return 0;
   }
@@ -457,6 +464,8 @@ int pk_call(pk_vm *vm, pk_val fn, const pk_val *args, size_t n, int complete, pk
 int pk_new(pk_vm *vm, pk_val cls, pk_val *out)
 {
   if (cls.tag != PK_GLOBAL) {
+    if (cls.tag == PK_PERSID)
+      pk_import_called(vm, cls.idx);
     *out = call_result(PK_NOIMP);
     return 0;
   }

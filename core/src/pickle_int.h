@@ -132,8 +132,10 @@ typedef struct pk_store {
   pk_obj *free_objs;
   pk_obj **obj_chunks;
   size_t nobj_chunks, obj_chunks_cap;
-  size_t live_bytes;       /* blobs and objects alive */
+  size_t live_bytes;       /* blobs alive */
   size_t live_max;
+  size_t obj_bytes;        /* containers alive */
+  size_t obj_max;
   size_t memo_bytes;       /* kept by the memo */
   size_t memo_max;
   size_t max_string;       /* longest str kept */

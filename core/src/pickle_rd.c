@@ -50,6 +50,8 @@ int pk_rd_init_stream(pk_rd *rd, mlg_stream *s, size_t cap_max, mlg_err *err)
   rd->s = s;
   rd->err = err;
   rd->cap = RD_CHUNK;
+  if (s->size != UINT64_MAX && s->size < RD_CHUNK)
+    rd->cap = (size_t)s->size + 64; /* nested BytesIO: no 256 KiB each */
   rd->cap_max = cap_max > RD_CHUNK ? cap_max : RD_CHUNK;
   rd->buf = malloc(rd->cap);
   if (!rd->buf)

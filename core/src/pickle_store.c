@@ -2,9 +2,11 @@
  * The pickle VM's value model. Strings, bytes and containers are
  * refcounted so that what the stack pops is released at once; a slab keeps
  * the millions of short strings of a big pickle from costing a malloc
- * each. Two budgets bound memory whatever the input: live_max for
- * everything alive, memo_max for what the memo keeps (past it the memo
- * keeps summaries: a string's hash, a container's kind).
+ * each. Budgets bound memory whatever the input: live_max for strings
+ * and bytes alive, obj_max for containers, memo_max for what the memo
+ * keeps (past it the memo keeps summaries: a string's hash, a
+ * container's kind). Past live_max and obj_max new values are not kept:
+ * the VM still knows their type.
  */
 #include "pickle_int.h"
 
@@ -28,7 +30,8 @@ void pk_store_init(pk_store *st, const mlg_pickle_opts *o)
   st->max_string = o->max_string;
   st->max_bytes = o->max_nested_bytes;
   st->memo_max = (size_t)16 << 20;
-  st->live_max = ((size_t)32 << 20) + o->max_nested_bytes;
+  st->live_max = ((size_t)16 << 20) + o->max_nested_bytes;
+  st->obj_max = (size_t)24 << 20;
 }
 
 void pk_store_free(pk_store *st)
@@ -141,7 +144,7 @@ pk_obj *pk_obj_new(pk_store *st, int kind)
 {
   pk_obj *o;
 
-  if (st->live_bytes > st->live_max - sizeof *o)
+  if (st->obj_bytes > st->obj_max - sizeof *o)
     return NULL;
   if (!st->free_objs) {
     pk_obj *chunk;
@@ -177,7 +180,7 @@ pk_obj *pk_obj_new(pk_store *st, int kind)
   o->hasobject = -1;
   o->align = -1;
   o->import_idx = PK_NOIMP;
-  st->live_bytes += sizeof *o;
+  st->obj_bytes += sizeof *o;
   return o;
 }
 
@@ -194,7 +197,7 @@ void pk_obj_push(pk_store *st, pk_obj *o, pk_val v)
     size_t add = (size_t)(cap - o->cap) * sizeof(pk_val);
     int cls = size_class((size_t)cap * sizeof(pk_val));
     pk_val *items;
-    if (st->live_bytes > st->live_max - add) {
+    if (st->obj_bytes > st->obj_max - add) {
       o->trunc = 1;
       pk_val_decref(st, v);
       return;
@@ -212,7 +215,7 @@ void pk_obj_push(pk_store *st, pk_obj *o, pk_val v)
       slab_free(st, o->items, size_class((size_t)o->cap * sizeof(pk_val)));
     o->items = items;
     o->cap = (uint16_t)cap;
-    st->live_bytes += add;
+    st->obj_bytes += add;
   }
   o->items[o->n++] = v;
 }
@@ -240,7 +243,7 @@ void pk_obj_decref(pk_store *st, pk_obj *top)
         st->pending = it.u.o;
       }
     }
-    st->live_bytes -= obj_size(o);
+    st->obj_bytes -= obj_size(o);
     if (o->items)
       slab_free(st, o->items, size_class((size_t)o->cap * sizeof(pk_val)));
     o->items = NULL;

@@ -714,8 +714,9 @@ static int obj_kind(pk_val v)
 }
 
 /* The value that makes v raise "unhashable type" as a dict key or set
- * member (v itself or something in a tuple), or NULL. */
-static const pk_val *unhashable(const pk_val *v, int depth)
+ * member (v itself or something in a tuple), or NULL. *budget bounds the
+ * walk: tuples can share children, so depth alone would not. */
+static const pk_val *unhashable(const pk_val *v, int *budget)
 {
   int k = obj_kind(*v);
   uint16_t i;
@@ -723,9 +724,9 @@ static const pk_val *unhashable(const pk_val *v, int depth)
     return (v->flags & PK_F_BYTEARRAY) ? v : NULL;
   if (k == PK_K_LIST || k == PK_K_DICT || k == PK_K_SET)
     return v;
-  if (v->tag == PK_OBJ && k == PK_K_TUPLE && depth < 8) {
-    for (i = 0; i < v->u.o->n; i++) {
-      const pk_val *u = unhashable(&v->u.o->items[i], depth + 1);
+  if (v->tag == PK_OBJ && k == PK_K_TUPLE) {
+    for (i = 0; i < v->u.o->n && --*budget > 0; i++) {
+      const pk_val *u = unhashable(&v->u.o->items[i], budget);
       if (u)
         return u;
     }
@@ -738,7 +739,8 @@ static int check_hashable(pk_vm *vm, const pk_val *p, size_t count, size_t step)
 {
   size_t i;
   for (i = 0; i < count; i += step) {
-    const pk_val *u = unhashable(&p[i], 0);
+    int budget = 256;
+    const pk_val *u = unhashable(&p[i], &budget);
     if (u)
       return pk_vm_fail(vm, MLG_EPARSE, "unhashable type: '%s'", pk_type_name(*u));
   }
@@ -1655,16 +1657,30 @@ int pk_vm_run(pk_vm *vm)
                             "persistent IDs in protocol 0 must be ASCII strings");
       }
       rep->persistent_ids++;
-      PUSHV(mkval(PK_PERSID));
+      {
+        pk_val v = mkval(PK_PERSID);
+        v.idx = PK_NOIMP;
+        PUSHV(v);
+      }
       break;
     }
     case 'Q': { /* BINPERSID */
-      pk_val pid;
+      pk_val pid, v = mkval(PK_PERSID);
+      uint16_t k;
       if (pop(vm, &pid) < 0)
         return -1;
+      /* torch's persistent_load('module', cls, ...) returns cls: calling
+       * the result calls the global the id carried */
+      v.idx = PK_NOIMP;
+      if (pid.tag == PK_GLOBAL)
+        v.idx = pid.idx;
+      for (k = 0; pid.tag == PK_OBJ && k < pid.u.o->n && v.idx == PK_NOIMP; k++) {
+        if (pid.u.o->items[k].tag == PK_GLOBAL)
+          v.idx = pid.u.o->items[k].idx;
+      }
       pk_val_decref(&vm->c->st, pid);
       rep->persistent_ids++;
-      PUSHV(mkval(PK_PERSID));
+      PUSHV(v);
       break;
     }
     case 'g': { /* GET */

@@ -328,6 +328,21 @@ static void test_persid(void **state)
   mlg_pickle_report_free(&r);
 }
 
+static void test_persid_call(void **state)
+{
+  /* torch's persistent_load('module', cls, ...) returns cls: a call of
+   * the persistent object calls the global it carried.
+   * 0: MARK 1: UNICODE 'module' 9: GLOBAL 'os system' 20: TUPLE
+   * 21: BINPERSID 22: UNICODE 'id' 26: TUPLE1 27: REDUCE 28: STOP */
+  mlg_pickle_report r;
+  (void)state;
+  scan(&r, P("(Vmodule\ncos\nsystem\ntQVid\n\x85R."));
+  expect_clean(&r);
+  expect_import(&r, 0, "os", "system", 9, 1, MLG_PK_GLOBAL);
+  assert_int_equal(r.persistent_ids, 1);
+  mlg_pickle_report_free(&r);
+}
+
 static void test_partial(void **state)
 {
   /* functools.partial(os.system, 'id')(): the partial is what gets called */
@@ -612,6 +627,34 @@ static void test_unhashable(void **state)
   /* a tuple holding a dict as a frozenset member */
   scan(&r, P("((}\x85\x91."));
   expect_error(&r, MLG_EPARSE, 4, "unhashable type: 'dict'");
+  mlg_pickle_report_free(&r);
+}
+
+static void test_unhashable_shared_tuples(void **state)
+{
+  /* A dict key made of tuples that share their children 32 ways, 12
+   * levels deep (MEMO the top, POP it, MARK, 32 x BINGET, TUPLE): the
+   * hashability walk is bounded, not 32^12 steps. */
+  mlg_pickle_report r;
+  char buf[2048];
+  size_t len = 0;
+  int level, k;
+  (void)state;
+  memcpy(buf, "}N", 2);
+  len = 2;
+  for (level = 0; level < 12; level++) {
+    memcpy(buf + len, "q\x00" "0(", 4);
+    len += 4;
+    for (k = 0; k < 32; k++) {
+      memcpy(buf + len, "h\x00", 2);
+      len += 2;
+    }
+    buf[len++] = 't';
+  }
+  memcpy(buf + len, "Ns.", 3);
+  len += 3;
+  scan(&r, buf, len);
+  expect_clean(&r);
   mlg_pickle_report_free(&r);
 }
 
@@ -1100,6 +1143,7 @@ int main(void)
     cmocka_unit_test(test_not_callable),
     cmocka_unit_test(test_ext),
     cmocka_unit_test(test_persid),
+    cmocka_unit_test(test_persid_call),
     cmocka_unit_test(test_partial),
     cmocka_unit_test(test_nested_loads),
     cmocka_unit_test(test_nested_codecs),
@@ -1115,6 +1159,7 @@ int main(void)
     cmocka_unit_test(test_invalid_opcode_after_import),
     cmocka_unit_test(test_stack_rules),
     cmocka_unit_test(test_unhashable),
+    cmocka_unit_test(test_unhashable_shared_tuples),
     cmocka_unit_test(test_memo_errors),
     cmocka_unit_test(test_memo_limit),
     cmocka_unit_test(test_stack_limit),
