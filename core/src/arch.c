@@ -344,8 +344,27 @@ static int one_entry(arch_run *r, struct archive_entry *ent, name_set *names,
   return 0;
 }
 
+static int each(int fd, const void *mem, size_t memlen, const mlg_arch_limits *limits,
+                mlg_arch_member_fn fn, void *ud, mlg_issues *issues, mlg_err *err);
+
 int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, void *ud,
                   mlg_issues *issues, mlg_err *err)
+{
+  if (fd < 0)
+    return mlg_err_set(err, MLG_EINVAL, "invalid argument");
+  return each(fd, NULL, 0, limits, fn, ud, issues, err);
+}
+
+int mlg_arch_each_mem(const void *data, size_t len, const mlg_arch_limits *limits,
+                      mlg_arch_member_fn fn, void *ud, mlg_issues *issues, mlg_err *err)
+{
+  if (!data)
+    return mlg_err_set(err, MLG_EINVAL, "invalid argument");
+  return each(-1, data, len, limits, fn, ud, issues, err);
+}
+
+static int each(int fd, const void *mem, size_t memlen, const mlg_arch_limits *limits,
+                mlg_arch_member_fn fn, void *ud, mlg_issues *issues, mlg_err *err)
 {
   arch_run r;
   name_set names = {0};
@@ -353,7 +372,7 @@ int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, 
   size_t count = 0;
   int rc = 0, retries = 0, stop = 0;
 
-  if (fd < 0 || !fn || !issues)
+  if (!fn || !issues)
     return mlg_err_set(err, MLG_EINVAL, "invalid argument");
   memset(&r, 0, sizeof r);
   if (limits)
@@ -365,13 +384,14 @@ int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, 
   if (!r.lim.max_ratio)
     r.lim.max_ratio = DEF_MAX_RATIO;
   r.issues = issues;
-  if (lseek(fd, 0, SEEK_SET) < 0)
+  if (!mem && lseek(fd, 0, SEEK_SET) < 0)
     return mlg_err_set(err, MLG_EIO, "cannot seek to the start of the archive");
   r.a = archive_read_new();
   if (!r.a)
     return mlg_err_set(err, MLG_ENOMEM, "out of memory");
   register_readers(r.a);
-  if (archive_read_open_fd(r.a, fd, 65536) != ARCHIVE_OK) {
+  if ((mem ? archive_read_open_memory(r.a, mem, memlen)
+           : archive_read_open_fd(r.a, fd, 65536)) != ARCHIVE_OK) {
     const char *msg = archive_error_string(r.a);
     rc = mlg_err_set(err, MLG_EPARSE, "not an archive: %s", msg ? msg : "unrecognised data");
     goto done;

@@ -44,4 +44,8 @@ typedef int (*mlg_arch_member_fn)(void *ud, const char *name, uint64_t size, mlg
 int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, void *ud,
                   mlg_issues *issues, mlg_err *err);
 
+/* The same over an archive held in memory (nested in another archive). */
+int mlg_arch_each_mem(const void *data, size_t len, const mlg_arch_limits *limits,
+                      mlg_arch_member_fn fn, void *ud, mlg_issues *issues, mlg_err *err);
+
 #endif

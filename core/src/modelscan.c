@@ -20,6 +20,10 @@
 #define HEAD 4096
 #define MAX_CONFIG ((size_t)16 << 20)   /* keras config.json, h5 model_config */
 #define LEGACY_PICKLES 5                /* magic, protocol, sys_info, object, storage keys */
+#define NESTED_MAX ((size_t)64 << 20)   /* an archive inside an archive is read into memory */
+
+/* torch does not check CRCs: read what torch reads, report the mismatch */
+static const mlg_zip_limits ZIP_LIMITS = {0, 0, 0, 1};
 
 /* torch.save's legacy (pre-1.6) stream starts with the pickled magic number
  * 0x1950a86a20f9469cfc6c: PROTO 2, LONG1 of 10 bytes. */
@@ -255,6 +259,10 @@ static sniffed sniff(const unsigned char *h, size_t n, uint64_t size)
     return SN_OTHER_COMPRESSED;
   if (mlg_safetensors_sniff(h, n, size))
     return SN_SAFETENSORS;
+  /* a safetensors-shaped start with an impossible header length is still
+   * a (broken) safetensors file, not "unknown" */
+  if (n >= 9 && h[8] == '{')
+    return SN_SAFETENSORS;
   if (mlg_onnx_sniff(h, n))
     return SN_ONNX;
   if (n >= 1 && h[0] && strchr(p01, h[0]))
@@ -265,6 +273,10 @@ static sniffed sniff(const unsigned char *h, size_t n, uint64_t size)
 }
 
 /* --- members (non-seekable streams) --------------------------------------------- */
+
+static void scan_zip(scanner *sc, mlg_zip *z, const char *prefix, unsigned depth, int top);
+static void scan_nested_archive(scanner *sc, mlg_stream *s, int kind, const char *member,
+                                unsigned depth);
 
 static void scan_stream(scanner *sc, mlg_stream *s, uint64_t size, const char *member,
                         unsigned depth, int cautious);
@@ -451,11 +463,7 @@ static void scan_stream(scanner *sc, mlg_stream *s, uint64_t size, const char *m
   case SN_ZIP:
   case SN_TAR:
   case SN_7Z:
-    /* Archive readers need random access to the archive; an archive
-     * inside an archive is not opened (yet): say so rather than pass it. */
-    mlg_issue_add(&sc->r->issues, "nested-archive", member, 0,
-                  "an archive inside an archive was not scanned; unpack it and scan the "
-                  "inner archive");
+    scan_nested_archive(sc, &p, kind, member, depth);
     break;
   case SN_H5:
     /* HDF5 inside a .keras archive holds weights only; the configuration
@@ -581,32 +589,87 @@ static void scan_zip(scanner *sc, mlg_zip *z, const char *prefix, unsigned depth
 typedef struct arch_ctx {
   scanner *sc;
   unsigned depth;
-  int legacy; /* a legacy torch tar (sys_info, pickle, storages, tensors) */
+  int legacy;         /* a legacy torch tar (sys_info, pickle, storages, tensors) */
+  const char *prefix; /* member path of a nested archive, or NULL */
 } arch_ctx;
 
 static int arch_member(void *ud, const char *name, uint64_t size, mlg_stream *s)
 {
   arch_ctx *a = ud;
-  add_member(a->sc, name, MLG_MF_UNKNOWN, size);
-  if (size > a->sc->o.max_member_bytes) {
-    mlg_issue_add(&a->sc->r->issues, "member-too-large", name, -1,
-                  "member of %llu bytes is over the scan limit and was not checked",
-                  (unsigned long long)size);
-    return 0;
-  }
-  if (a->legacy && strcmp(name, "storages") == 0) {
-    /* a count pickle, then per storage an args pickle and raw bytes: the
-     * pickles are what the loader unpickles */
-    scan_pickles(a->sc, s, name, 0, 1, 0, NULL);
+  char *member = join_member(a->prefix, name);
+  if (!member) {
+    oom(a->sc);
     return a->sc->fatal;
   }
-  scan_stream(a->sc, s, size, name, a->depth + 1, 0);
+  add_member(a->sc, member, MLG_MF_UNKNOWN, size);
+  if (size > a->sc->o.max_member_bytes) {
+    mlg_issue_add(&a->sc->r->issues, "member-too-large", member, -1,
+                  "member of %llu bytes is over the scan limit and was not checked",
+                  (unsigned long long)size);
+  } else if (a->legacy && strcmp(name, "storages") == 0) {
+    /* a count pickle, then per storage an args pickle and raw bytes: the
+     * pickles are what the loader unpickles */
+    scan_pickles(a->sc, s, member, 0, 1, 0, NULL);
+  } else {
+    scan_stream(a->sc, s, size, member, a->depth + 1, 0);
+  }
+  free(member);
   return a->sc->fatal;
+}
+
+/* An archive inside an archive: read into memory (bounded) and opened
+ * from there, its members named "outer/inner". */
+static void scan_nested_archive(scanner *sc, mlg_stream *s, int kind, const char *member,
+                                unsigned depth)
+{
+  mlg_buf b = MLG_BUF_INIT;
+  char chunk[65536];
+  mlg_issues is = {0};
+  mlg_err e;
+  ssize_t n;
+
+  if (depth + 1 > sc->o.max_depth) {
+    mlg_issue_add(&sc->r->issues, "nested-too-deep", member, -1,
+                  "archives nested more than %u levels deep were not scanned",
+                  sc->o.max_depth);
+    return;
+  }
+  while ((n = mlg_stream_read(s, chunk, sizeof chunk, &e)) > 0) {
+    if (b.len + (size_t)n > NESTED_MAX) {
+      mlg_issue_add(&sc->r->issues, "member-too-large", member, -1,
+                    "archive nested in an archive is larger than %zu bytes and was not "
+                    "scanned; unpack it and scan it", NESTED_MAX);
+      mlg_buf_free(&b);
+      return;
+    }
+    if (mlg_buf_put(&b, chunk, (size_t)n) != 0) {
+      mlg_buf_free(&b);
+      return oom(sc);
+    }
+  }
+  if (n < 0) {
+    mlg_issue_add(&sc->r->issues, "member-unreadable", member, -1, "%s", e.msg);
+  } else if (kind == SN_ZIP) {
+    mlg_zip *z = NULL;
+    if (mlg_zip_open_mem(&z, b.ptr ? b.ptr : "", b.len, &ZIP_LIMITS, &e) != 0)
+      mlg_issue_add(&sc->r->issues, "zip-malformed", member, 0, "%s", e.msg);
+    else
+      scan_zip(sc, z, member, depth + 1, 0);
+    mlg_zip_close(z);
+  } else {
+    arch_ctx a = {sc, depth + 1, 0, member};
+    if (mlg_arch_each_mem(b.ptr ? b.ptr : "", b.len, NULL, arch_member, &a, &is, &e) != 0 &&
+        !sc->fatal && !is.len)
+      mlg_issue_add(&is, "arch-malformed", NULL, -1, "%s", e.msg);
+    merge_issues(sc, &is, member);
+    mlg_issues_free(&is);
+  }
+  mlg_buf_free(&b);
 }
 
 static void scan_archive(scanner *sc, int fd, sniffed kind, int legacy)
 {
-  arch_ctx a = {sc, 0, legacy};
+  arch_ctx a = {sc, 0, legacy, NULL};
   mlg_issues is = {0};
   mlg_err e;
 
@@ -653,7 +716,7 @@ static void scan_trailing_zip(scanner *sc, int fd, uint64_t size, const char *wh
 {
   mlg_zip *z = NULL;
   mlg_err e;
-  if (mlg_zip_open(&z, fd, size, NULL, &e) != 0)
+  if (mlg_zip_open(&z, fd, size, &ZIP_LIMITS, &e) != 0)
     return;
   if (z->nentries) {
     mlg_issue_add(&sc->r->issues, "polyglot", NULL, 0,
@@ -720,7 +783,7 @@ int mlg_model_scan(mlg_model_report *out, int fd, uint64_t size, const char *nam
   case SN_ZIP: {
     mlg_zip *z = NULL;
     mlg_err e;
-    if (mlg_zip_open(&z, fd, size, NULL, &e) != 0) {
+    if (mlg_zip_open(&z, fd, size, &ZIP_LIMITS, &e) != 0) {
       out->format = MLG_MF_ZIP;
       mlg_issue_add(&out->issues, "zip-malformed", NULL, 0, "%s", e.msg);
     } else {

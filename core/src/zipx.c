@@ -119,12 +119,21 @@ static uint64_t rd64(const unsigned char *p)
   return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
-/* Bytes read at off (short only at the end of the file), or -1. */
-static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+/* Bytes read at off (short only at the end of the file), or -1: from the
+ * file, or from the memory image of an archive nested in another. */
+static ssize_t pread_full(const mlg_zip *pub, void *buf, size_t n, uint64_t off)
 {
   size_t got = 0;
+  if (pub->mem) {
+    if (off >= pub->size)
+      return 0;
+    if (n > pub->size - off)
+      n = (size_t)(pub->size - off);
+    memcpy(buf, pub->mem + off, n);
+    return (ssize_t)n;
+  }
   while (got < n) {
-    ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+    ssize_t r = pread(pub->fd, (char *)buf + got, n - got, (off_t)(off + got));
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0)
@@ -232,7 +241,7 @@ static const char *method_name(unsigned m)
 /* --- central directory window ------------------------------------------- */
 
 typedef struct cd_reader {
-  int fd;
+  const mlg_zip *pub;
   size_t cap;
   unsigned char *buf;
   uint64_t base; /* file offset of buf[0] */
@@ -250,7 +259,7 @@ static const unsigned char *cd_need(cd_reader *r, uint64_t off, size_t n, uint64
   if (off >= r->base && off - r->base <= r->len && r->len - (off - r->base) >= n)
     return r->buf + (off - r->base);
   want = limit - off < r->cap ? (size_t)(limit - off) : r->cap;
-  got = pread_full(r->fd, r->buf, want, off);
+  got = pread_full(r->pub, r->buf, want, off);
   if (got < 0 || (size_t)got < n)
     return NULL;
   r->base = off;
@@ -291,7 +300,7 @@ static int find_eocd(eocd_info *e, zip_impl *z, mlg_err *err)
   tail = malloc(len);
   if (!tail)
     return mlg_err_set(err, MLG_ENOMEM, "out of memory");
-  got = pread_full(pub->fd, tail, len, from);
+  got = pread_full(pub, tail, len, from);
   if (got < 0) {
     rc = mlg_err_set(err, MLG_EIO, "read failed: %s", strerror(errno));
     goto done;
@@ -344,7 +353,7 @@ static int find_eocd(eocd_info *e, zip_impl *z, mlg_err *err)
 
   if (e->pos < Z64_LOC_LEN)
     goto done;
-  got = pread_full(pub->fd, loc, sizeof loc, e->pos - Z64_LOC_LEN);
+  got = pread_full(pub, loc, sizeof loc, e->pos - Z64_LOC_LEN);
   if (got != (ssize_t)sizeof loc || rd32(loc) != SIG_Z64_LOC)
     goto done;
   if (rd32(loc + 4) != 0 || rd32(loc + 16) > 1) {
@@ -354,7 +363,7 @@ static int find_eocd(eocd_info *e, zip_impl *z, mlg_err *err)
   }
   e->z64_reloff = rd64(loc + 8);
   if (e->pos < Z64_LOC_LEN + Z64_EOCD_LEN ||
-      pread_full(pub->fd, z64, sizeof z64, e->pos - Z64_LOC_LEN - Z64_EOCD_LEN) !=
+      pread_full(pub, z64, sizeof z64, e->pos - Z64_LOC_LEN - Z64_EOCD_LEN) !=
           (ssize_t)sizeof z64 ||
       rd32(z64) != SIG_Z64_EOCD) {
     mlg_issue_add(&pub->issues, "zip-malformed", NULL, (int64_t)(e->pos - Z64_LOC_LEN),
@@ -445,7 +454,7 @@ static int check_local(zip_impl *z, size_t i, const unsigned char *cname, size_t
     z->bad[i] = 1;
     return 0;
   }
-  got = pread_full(pub->fd, scratch, LOCAL_LEN, off);
+  got = pread_full(pub, scratch, LOCAL_LEN, off);
   if (got < 0)
     return mlg_err_set(err, MLG_EIO, "read failed: %s", strerror(errno));
   if (got < LOCAL_LEN || rd32(scratch) != SIG_LOCAL) {
@@ -461,7 +470,7 @@ static int check_local(zip_impl *z, size_t i, const unsigned char *cname, size_t
   lusize = rd32(scratch + 22);
   nlen = rd16(scratch + 26);
   xlen = rd16(scratch + 28);
-  got = pread_full(pub->fd, scratch + LOCAL_LEN, nlen + xlen, off + LOCAL_LEN);
+  got = pread_full(pub, scratch + LOCAL_LEN, nlen + xlen, off + LOCAL_LEN);
   if (got < 0)
     return mlg_err_set(err, MLG_EIO, "read failed: %s", strerror(errno));
   if ((size_t)got < nlen + xlen) {
@@ -524,7 +533,7 @@ static int check_local(zip_impl *z, size_t i, const unsigned char *cname, size_t
   if ((lflags | e->flags) & FLAG_DESCRIPTOR) {
     unsigned char dd[24];
     size_t dlen = zip64 ? 20 : 12;
-    got = pread_full(pub->fd, dd, sizeof dd, end);
+    got = pread_full(pub, dd, sizeof dd, end);
     if (got < 0)
       return mlg_err_set(err, MLG_EIO, "read failed: %s", strerror(errno));
     {
@@ -804,7 +813,7 @@ static int add_entry(zip_impl *z, const unsigned char *c, const unsigned char *n
   if (e->method == 0 && e->csize != e->usize && !e->encrypted)
     mlg_issue_add(&pub->issues, "zip-malformed", e->name, (int64_t)e->local_offset,
                   "stored member with compressed size %llu but size %llu (zipfile reads the "
-                  "first, torch the second)", (unsigned long long)e->csize,
+                  "smaller, torch the second; we read the first)", (unsigned long long)e->csize,
                   (unsigned long long)e->usize);
   if (e->method == 8 && e->usize > RATIO_FLOOR &&
       e->usize / pub->limits.max_ratio > (e->csize ? e->csize : 1))
@@ -812,11 +821,32 @@ static int add_entry(zip_impl *z, const unsigned char *c, const unsigned char *n
                   "declares %llu bytes from %llu compressed (ratio over %llu)",
                   (unsigned long long)e->usize, (unsigned long long)e->csize,
                   (unsigned long long)pub->limits.max_ratio);
+  if (z->bad[i])
+    return 0;
   return check_local(z, i, name, nlen, zip64, scratch, err);
 }
 
+static int zip_open(mlg_zip **out, int fd, const unsigned char *mem, uint64_t size,
+                    const mlg_zip_limits *limits, mlg_err *err);
+
 int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *limits,
                  mlg_err *err)
+{
+  if (fd < 0)
+    return mlg_err_set(err, MLG_EINVAL, "invalid argument");
+  return zip_open(out, fd, NULL, size, limits, err);
+}
+
+int mlg_zip_open_mem(mlg_zip **out, const void *data, size_t len, const mlg_zip_limits *limits,
+                     mlg_err *err)
+{
+  if (!data && len)
+    return mlg_err_set(err, MLG_EINVAL, "invalid argument");
+  return zip_open(out, -1, data ? data : (const void *)"", len, limits, err);
+}
+
+static int zip_open(mlg_zip **out, int fd, const unsigned char *mem, uint64_t size,
+                    const mlg_zip_limits *limits, mlg_err *err)
 {
   zip_impl *z = NULL;
   mlg_zip *pub;
@@ -828,7 +858,7 @@ int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *lim
   int64_t concat;
   int rc = 0;
 
-  if (!out || fd < 0)
+  if (!out)
     return mlg_err_set(err, MLG_EINVAL, "invalid argument");
   *out = NULL;
   z = calloc(1, sizeof *z);
@@ -836,6 +866,7 @@ int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *lim
     return mlg_err_set(err, MLG_ENOMEM, "out of memory");
   pub = &z->pub;
   pub->fd = fd;
+  pub->mem = mem;
   pub->size = size;
   if (limits)
     pub->limits = *limits;
@@ -874,7 +905,7 @@ int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *lim
                   "the zip64 locator points at %llu, not at the zip64 end record (%llu)",
                   (unsigned long long)e.z64_reloff, (unsigned long long)e.base);
 
-  cr.fd = fd;
+  cr.pub = pub;
   cr.cap = e.cd_size < CD_WINDOW ? (size_t)e.cd_size + CENTRAL_LEN : CD_WINDOW;
   cr.buf = malloc(cr.cap);
   scratch = malloc(LOCAL_LEN + 2 * 65535u);
@@ -900,9 +931,19 @@ int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *lim
     clen = rd16(c + 32);
     v = cd_need(&cr, pos, CENTRAL_LEN + nlen + xlen, e.base);
     if (!v) {
+      /* zipfile reads the name and extra short (from a buffer of the
+       * directory) and lists the entry, the last one. */
+      uint64_t avail = e.base - pos - CENTRAL_LEN;
       mlg_issue_add(&pub->issues, "zip-malformed", NULL, (int64_t)pos,
-                    "truncated central directory entry (zipfile refuses the archive)");
-      break;
+                    "the last central directory entry runs past the end of the directory");
+      if (nlen > avail)
+        nlen = (size_t)avail;
+      if (xlen > avail - nlen)
+        xlen = (size_t)(avail - nlen);
+      clen = 0;
+      v = cd_need(&cr, pos, CENTRAL_LEN + nlen + xlen, e.base);
+      if (!v)
+        break;
     }
     if (pub->nentries >= pub->limits.max_entries || name_bytes > MAX_NAME_BYTES) {
       mlg_issue_add(&pub->issues, "zip-bomb", NULL, (int64_t)pos,
@@ -1007,6 +1048,8 @@ static ssize_t member_finish(member *m, mlg_err *err)
     mlg_issue_add(&pub->issues, "zip-bad-crc", e->name, (int64_t)e->data_offset,
                   "CRC-32 is %08x but the directory says %08x (zipfile refuses it; torch does not "
                   "check)", m->crc, e->crc);
+    if (pub->limits.crc_issue_only)
+      return 0;
     m->fail = MLG_EPARSE;
     return mlg_err_set(err, MLG_EPARSE, "%s: CRC-32 mismatch (%08x, expected %08x)", e->name,
                        m->crc, e->crc);
@@ -1047,7 +1090,7 @@ static ssize_t member_fill(member *m, unsigned char *buf, size_t n, mlg_err *err
     n = (size_t)m->left;
   if (n == 0)
     return 0;
-  r = pread_full(m->z->pub.fd, buf, n, m->off);
+  r = pread_full(&m->z->pub, buf, n, m->off);
   if (r < 0) {
     m->fail = MLG_EIO;
     return mlg_err_set(err, MLG_EIO, "%s: read failed: %s", m->z->pub.entries[m->i].name,
@@ -1118,7 +1161,15 @@ static ssize_t member_read(mlg_stream *s, void *buf, size_t n, mlg_err *err)
   }
   if (member_limits(m, produced, err))
     return m->fail;
-  m->crc = (uint32_t)crc32_z(m->crc, buf, produced);
+  /* zipfile checks the CRC of the first usize bytes and drops the rest;
+   * the rest is still delivered (and reported as a size mismatch). */
+  {
+    const mlg_zip_entry *e = &m->z->pub.entries[m->i];
+    if (m->out < e->usize) {
+      uint64_t k = e->usize - m->out < produced ? e->usize - m->out : produced;
+      m->crc = (uint32_t)crc32_z(m->crc, buf, (size_t)k);
+    }
+  }
   m->out += produced;
   m->z->total_out += produced;
   return (ssize_t)produced;

@@ -42,10 +42,14 @@ typedef struct mlg_zip_limits {
   size_t max_entries;       /* 0 = 100,000 */
   uint64_t max_total;       /* total uncompressed bytes; 0 = 64 GiB */
   uint64_t max_ratio;       /* uncompressed / compressed per member; 0 = 1000 */
+  int crc_issue_only;       /* a CRC mismatch is the zip-bad-crc issue and a normal end of
+                             * the member, not a read error: torch does not check CRCs,
+                             * so a scanner must read what torch reads */
 } mlg_zip_limits;
 
 typedef struct mlg_zip {
-  int fd;
+  int fd;                 /* -1 for an archive in memory */
+  const unsigned char *mem; /* memory image (mlg_zip_open_mem), or NULL */
   uint64_t size;
   mlg_zip_entry *entries; /* central directory order */
   size_t nentries;
@@ -58,6 +62,10 @@ typedef struct mlg_zip {
  * MLG_EPARSE; a zip with anomalies opens and lists them in issues. */
 int mlg_zip_open(mlg_zip **out, int fd, uint64_t size, const mlg_zip_limits *limits,
                  mlg_err *err);
+/* The same for an archive held in memory (an archive nested in another):
+ * data must outlive the zip. */
+int mlg_zip_open_mem(mlg_zip **out, const void *data, size_t len, const mlg_zip_limits *limits,
+                     mlg_err *err);
 void mlg_zip_close(mlg_zip *z);
 
 /* A stream of member i's uncompressed bytes (stored or deflate, via zlib),
