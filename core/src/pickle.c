@@ -221,9 +221,42 @@ static uint32_t import_add(pk_ctx *c, uint64_t at, unsigned pickle, unsigned dep
   return idx;
 }
 
+/* Dotted Python identifiers (ASCII): what a shadow scan accepts as an
+ * import, so that random array bytes do not pass for one. */
+static int identifier(const char *s, size_t n)
+{
+  size_t i;
+  int start = 1;
+  if (n == 0)
+    return 0;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '.') {
+      if (start)
+        return 0;
+      start = 1;
+    } else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (!start && c >= '0' && c <= '9')) {
+      start = 0;
+    } else {
+      return 0;
+    }
+  }
+  return !start;
+}
+
 uint32_t pk_import_add(pk_vm *vm, const char *module, size_t mlen, const char *name,
                        size_t nlen, mlg_pickle_via via, int resolved, long ext_code)
 {
+  if (vm->shadow) {
+    if (!resolved || !identifier(module, mlen) || !identifier(name, nlen))
+      return PK_NOIMP;
+    pk_rd_set_anomaly(vm->parent->rd, pk_vm_report_at(vm),
+                      "joblib array data at offset %llu imports %.*s.%.*s when read by "
+                      "pickle.load instead of joblib",
+                      (unsigned long long)pk_vm_report_at(vm), (int)(mlen > 64 ? 64 : mlen),
+                      module, (int)(nlen > 64 ? 64 : nlen), name);
+  }
   return import_add(vm->c, pk_vm_report_at(vm), vm->pickle, vm->depth, module, mlen, name,
                     nlen, via, resolved, ext_code);
 }
@@ -330,6 +363,27 @@ int pk_scan_inline(pk_vm *vm, const char *module, const char *name)
     r = nested_error(vm, &in, module, name);
   pk_vm_free(&in);
   return r;
+}
+
+int pk_scan_shadow(pk_vm *vm, const char *data, size_t n, uint64_t at)
+{
+  pk_rd rd;
+  pk_vm in;
+
+  pk_rd_init_mem(&rd, data, n, at);
+  if (pk_vm_init(&in, vm->c, &rd, vm->depth) < 0) {
+    vm->c->oom = 1;
+    return pk_vm_fail(vm, MLG_ENOMEM, "out of memory");
+  }
+  in.shadow = 1;
+  in.parent = vm;
+  in.pickle = vm->pickle;
+  in.rep_at = vm->rep_at;
+  (void)pk_vm_run(&in); /* where it stops is of no consequence */
+  pk_vm_free(&in);
+  if (vm->c->oom)
+    return pk_vm_fail(vm, MLG_ENOMEM, "out of memory");
+  return 0;
 }
 
 /* ---- the scan ---------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define PARTIAL_DEPTH 16
+#define SHADOW_BYTES ((size_t)1 << 20)
 
 static pk_val mk(int tag)
 {
@@ -508,6 +509,24 @@ static int read_array(pk_vm *vm, pk_val *inst)
       const unsigned char *p = pk_rd_small(rd, 1);
       if (!p || pk_rd_take(rd, p[0], PK_RD_INTO, NULL, NULL) < 0)
         goto rd_fail;
+    }
+    if (o->align == 0 && size) {
+      /* Unpadded data is where pickle.load (not joblib) would look for
+       * the next opcode: see what it finds there. */
+      size_t k = size < SHADOW_BYTES ? (size_t)size : SHADOW_BYTES;
+      char *buf = malloc(k);
+      int r;
+      if (!buf)
+        return pk_vm_fail(vm, MLG_ENOMEM, "out of memory");
+      if (pk_rd_take(rd, k, PK_RD_INTO, buf, NULL) < 0) {
+        free(buf);
+        goto rd_fail;
+      }
+      r = pk_scan_shadow(vm, buf, k, pk_rd_pos(rd) - k);
+      free(buf);
+      if (r < 0)
+        return -1;
+      size -= k;
     }
     if (pk_rd_take(rd, size, PK_RD_INTO, NULL, NULL) < 0)
       goto rd_fail;

@@ -292,6 +292,11 @@ typedef struct pk_vm {
   unsigned depth;
   unsigned pickle;
   int joblib;              /* BUILD on a NumpyArrayWrapper reads its array */
+  /* The plain pickle.load view of joblib array data (pk_scan_shadow):
+   * starts from unknown values, falls back to the parent's memo, reports
+   * only imports with identifier names. */
+  int shadow;
+  const struct pk_vm *parent;
   uint64_t op_at;          /* offset of the current opcode */
   uint64_t rep_at;         /* fixed report offset (nested), or UINT64_MAX */
   int err;                 /* MLG_E* of the error that stopped this pickle */
@@ -322,6 +327,9 @@ int pk_scan_nested(pk_vm *vm, const pk_blob *b, int multi, int joblib,
 /* Scans the next pickle of vm's own stream as a nested one (joblib's
  * object arrays). */
 int pk_scan_inline(pk_vm *vm, const char *module, const char *name);
+/* What pickle.load (not joblib) makes of joblib array data at offset at:
+ * opcodes. Imports found are reported and flagged. */
+int pk_scan_shadow(pk_vm *vm, const char *data, size_t n, uint64_t at);
 
 /* pickle_call.c */
 /* Calls fn with args (count n, complete: all arguments known): marks the

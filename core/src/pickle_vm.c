@@ -482,7 +482,7 @@ static int raw_unicode_escape(pk_vm *vm, const unsigned char *s, size_t n, pk_va
     }
     if (cp > 0x10ffff) {
       if (tmp != small)
-          free(tmp);
+        free(tmp);
       return pk_vm_fail(vm, MLG_EPARSE,
                         "UNICODE: 'rawunicodeescape' codec can't decode: \\Uxxxxxxxx out of range");
     }
@@ -490,7 +490,7 @@ static int raw_unicode_escape(pk_vm *vm, const unsigned char *s, size_t n, pk_va
   }
   *out = str_from(vm, tmp, o, 0);
   if (tmp != small)
-          free(tmp);
+    free(tmp);
   return 0;
 }
 
@@ -654,6 +654,16 @@ static int memo_get(pk_vm *vm, uint64_t idx)
     uint64_t b = idx - max;
     if (b >= MEMO_BITS_MAX ||
         (b / 64 < vm->memo_bits_words && (vm->memo_bits[b / 64] & ((uint64_t)1 << (b % 64)))))
+      return push(vm, mkval(PK_UNKNOWN));
+  }
+  if (vm->parent) {
+    const pk_vm *p = vm->parent;
+    if (idx < p->memo_cap && p->memo[idx].tag != PK_EMPTY) {
+      pk_val v = p->memo[idx];
+      pk_val_incref(v);
+      return push(vm, v);
+    }
+    if (idx >= max)
       return push(vm, mkval(PK_UNKNOWN));
   }
   return pk_vm_fail(vm, MLG_EPARSE, "Memo value not found at index %llu",
@@ -1297,6 +1307,17 @@ int pk_vm_run(pk_vm *vm)
 
   vm_reset(vm);
   vm->err = 0;
+  if (vm->shadow) {
+    /* what the real stack holds is unknown here: a few values and a mark */
+    int k;
+    for (k = 0; k < 8; k++) {
+      if (k == 4)
+        vm->marks[vm->nmarks++] = vm->fence = vm->sp;
+      if (push(vm, mkval(PK_UNKNOWN)) < 0)
+        return -1;
+    }
+    vm->memo_len = vm->parent ? vm->parent->memo_len : 0;
+  }
   for (;;) {
     int c;
     vm->op_at = rd->base + rd->off;

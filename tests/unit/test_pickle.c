@@ -1056,6 +1056,29 @@ static void test_joblib_object_array(void **state)
   mlg_pickle_report_free(&r);
 }
 
+static void test_joblib_data_as_opcodes(void **state)
+{
+  /* joblib_unaligned with dtype i8 (32 bytes of data) whose data are
+   * opcodes: joblib skips them, pickle.load would run os.system. The
+   * import is reported and the stream flagged. */
+  mlg_pickle_report r;
+  char buf[300];
+  size_t n = sizeof joblib_unaligned - 1 - 9; /* without the data and STOP */
+  char *dt;
+  (void)state;
+  memcpy(buf, joblib_unaligned, n);
+  dt = memmem(buf, n, "\x8c\x02i2", 4);
+  assert_non_null(dt);
+  dt[3] = '8';
+  memcpy(buf + n, "cos\nsystem\nVid\n\x85R.NNNNNNNNNNNNNN.", 33);
+  scan(&r, buf, n + 33);
+  assert_int_equal(r.joblib_arrays, 1);
+  assert_int_equal(r.nimports, 4);
+  expect_import(&r, 3, "os", "system", n, 1, MLG_PK_GLOBAL);
+  expect_error(&r, MLG_EPARSE, n, "imports os.system when read by pickle.load");
+  mlg_pickle_report_free(&r);
+}
+
 static void test_joblib_truncated_array(void **state)
 {
   /* the array data is shorter than shape x itemsize */
@@ -1179,6 +1202,7 @@ int main(void)
     cmocka_unit_test(test_joblib_aligned),
     cmocka_unit_test(test_joblib_unaligned),
     cmocka_unit_test(test_joblib_object_array),
+    cmocka_unit_test(test_joblib_data_as_opcodes),
     cmocka_unit_test(test_joblib_truncated_array),
     cmocka_unit_test(test_joblib_not_from_memory),
     cmocka_unit_test(test_many_strings_bounded),
