@@ -1071,10 +1071,13 @@ static int member_limits(member *m, size_t produced, mlg_err *err)
     return mlg_err_set(err, MLG_ELIMIT, "%s: over the limit of %llu uncompressed bytes", e->name,
                        (unsigned long long)l->max_total);
   }
-  if (out > RATIO_FLOOR && out / l->max_ratio > (e->csize ? e->csize : 1)) {
+  /* A csize that runs past the end of the file is no larger than what is
+   * there, so the ratio is taken against the bytes that exist. */
+  uint64_t cs = e->csize > z->pub.size - e->data_offset ? z->pub.size - e->data_offset : e->csize;
+  if (out > RATIO_FLOOR && out / l->max_ratio > (cs ? cs : 1)) {
     mlg_issue_add(&z->pub.issues, "zip-bomb", e->name, (int64_t)e->data_offset,
                   "decompresses to over %llu times its compressed size of %llu bytes",
-                  (unsigned long long)l->max_ratio, (unsigned long long)e->csize);
+                  (unsigned long long)l->max_ratio, (unsigned long long)cs);
     m->fail = MLG_ELIMIT;
     return mlg_err_set(err, MLG_ELIMIT, "%s: compression ratio over %llu", e->name,
                        (unsigned long long)l->max_ratio);

@@ -989,12 +989,32 @@ static void test_size_claims(void **state)
   assert_issues(o.z, "zip-malformed@0[liar] zip-malformed@46[stored] zip-malformed@46[stored]");
   assert_string_equal(o.z->issues.items[1].message,
                       "stored member with compressed size 6 but size 100 (zipfile reads the "
-                      "first, torch the second)");
-  /* All the inflated bytes are delivered, and the lie is an issue. */
-  assert_int_equal(read_member(o.z, 0, &data, &len, &o.err), 0);
+                      "smaller, torch the second; we read the first)");
+  /* All the inflated bytes are delivered and the lie is an issue; the CRC
+   * is that of the first usize bytes, as zipfile checks it, so here it
+   * fails as it does in zipfile. */
+  assert_int_equal(read_member(o.z, 0, &data, &len, &o.err), MLG_EPARSE);
   assert_string_equal(data, "0123456789");
   free(data);
   assert_string_equal(o.z->issues.items[3].message, "holds 10 bytes but declares 5");
+  assert_string_equal(o.z->issues.items[4].code, "zip-bad-crc");
+  /* A stored member whose extra bytes lie past usize: the CRC of the
+   * first usize bytes is what zipfile checks. */
+  {
+    mlg_buf b2 = MLG_BUF_INIT;
+    opened o2;
+    zmem x = stored("extra", "GOOD+TRAILING");
+    x.usize = 4;
+    x.crc = (uint32_t)crc32(0, (const Bytef *)"GOOD", 4);
+    build(&b2, NULL, &x, 1, 0);
+    open_buf(&o2, &b2, NULL);
+    assert_int_equal(read_member(o2.z, 0, &data, &len, &o2.err), 0);
+    assert_string_equal(data, "GOOD+TRAILING");
+    free(data);
+    assert_issues(o2.z, "zip-malformed@0[extra] zip-malformed@35[extra]");
+    close_opened(&o2);
+    mlg_buf_free(&b2);
+  }
   assert_int_equal(read_member(o.z, 1, &data, &len, &o.err), 0);
   assert_string_equal(data, "ABCDEF");
   free(data);
