@@ -18,6 +18,19 @@
 
 #include "pickle.h"
 
+/* Names are the input's bytes: control characters are escaped so that a
+ * line stays a line. */
+static void put_name(const char *s)
+{
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c == 0x7f || c == '\\')
+      printf("\\x%02x", c);
+    else
+      putchar(c);
+  }
+}
+
 int main(int argc, char **argv)
 {
   int quiet = 0, status = 0, i;
@@ -53,9 +66,12 @@ int main(int argc, char **argv)
     }
     for (k = 0; !quiet && k < r.nimports; k++) {
       const mlg_pickle_import *m = &r.imports[k];
-      printf("%s\t%llu\td%u\tp%u\t%s\t%s\t%s%s%s", argv[i], (unsigned long long)m->offset,
-             m->depth, m->pickle, mlg_pickle_via_name(m->via), m->module, m->name,
-             m->called ? "\tcalled" : "", m->resolved ? "" : "\tunresolved");
+      printf("%s\t%llu\td%u\tp%u\t%s\t", argv[i], (unsigned long long)m->offset, m->depth,
+             m->pickle, mlg_pickle_via_name(m->via));
+      put_name(m->module);
+      putchar('\t');
+      put_name(m->name);
+      printf("%s%s", m->called ? "\tcalled" : "", m->resolved ? "" : "\tunresolved");
       if (m->via == MLG_PK_EXT)
         printf("\text=%ld", m->ext_code);
       printf("\n");

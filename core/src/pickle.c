@@ -165,13 +165,27 @@ const char *pk_name_by_hash(pk_ctx *c, uint64_t h, size_t *len)
   return NULL;
 }
 
+/* A name as a C string. NUL bytes (which no import can have: CPython
+ * fails on them) are written "\\x00" so that nothing is cut short into
+ * a name that would match a list. */
 static char *dup(const char *s, size_t n)
 {
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = '\0';
+  size_t nul = 0, i, o = 0;
+  char *d;
+  for (i = 0; i < n; i++)
+    nul += s[i] == '\0';
+  d = malloc(n + 3 * nul + 1);
+  if (!d)
+    return NULL;
+  for (i = 0; i < n; i++) {
+    if (s[i] == '\0') {
+      memcpy(d + o, "\\x00", 4);
+      o += 4;
+    } else {
+      d[o++] = s[i];
+    }
   }
+  d[o] = '\0';
   return d;
 }
 

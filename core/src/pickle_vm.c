@@ -811,6 +811,21 @@ static int do_setitems(pk_vm *vm, size_t x)
     vm->sp = x;
     return 0;
   }
+  if (t.tag == PK_OBJ && k == PK_K_LIST && !t.u.o->trunc) {
+    /* list.__setitem__: an int index inside the list */
+    for (i = x; i < vm->sp; i += 2) {
+      pk_val key = vm->stack[i];
+      int64_t len = (int64_t)t.u.o->count;
+      if (key.tag == PK_INT || key.tag == PK_BOOL) {
+        if (key.u.i >= len || key.u.i < -len)
+          return pk_vm_fail(vm, MLG_EPARSE, "SETITEMS: list assignment index out of range");
+      } else if (is_plain(key) || key.tag == PK_BYTES || key.tag == PK_OBJ || key.tag == PK_SUM) {
+        return pk_vm_fail(vm, MLG_EPARSE,
+                          "SETITEMS: list indices must be integers or slices, not %s",
+                          pk_type_name(key));
+      }
+    }
+  }
   if ((is_plain(t) && !(t.tag == PK_BYTES && (t.flags & PK_F_BYTEARRAY))) ||
       k == PK_K_TUPLE || k == PK_K_SET || k == PK_K_FROZENSET || k == PK_K_DTYPE ||
       k == PK_K_PARTIAL || k == PK_K_BYTESIO)

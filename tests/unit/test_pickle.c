@@ -606,6 +606,16 @@ static void test_stack_rules(void **state)
   scan(&r, P(")Na."));
   expect_error(&r, MLG_EPARSE, 2, "'tuple' object has no attribute 'append'");
   mlg_pickle_report_free(&r);
+  /* list[k] = v: an int index inside the list */
+  scan(&r, P("]K\x01" "aK\x00Ns."));
+  expect_clean(&r);
+  mlg_pickle_report_free(&r);
+  scan(&r, P("]K\x01" "aK\x01Ns."));
+  expect_error(&r, MLG_EPARSE, 7, "list assignment index out of range");
+  mlg_pickle_report_free(&r);
+  scan(&r, P("]Va\nNs."));
+  expect_error(&r, MLG_EPARSE, 5, "list indices must be integers or slices, not str");
+  mlg_pickle_report_free(&r);
   /* ADDITEMS on a frozenset */
   scan(&r, P("(\x91(N\x90."));
   expect_error(&r, MLG_EPARSE, 4, "'frozenset' object has no attribute 'add'");
