@@ -1127,6 +1127,8 @@ static ssize_t member_read(mlg_stream *s, void *buf, size_t n, mlg_err *err)
     if (r <= 0)
       return r < 0 ? r : member_finish(m, err);
     produced = (size_t)r;
+  } else if (m->ended) {
+    return member_finish(m, err);
   } else {
     int zr;
     for (;;) {
