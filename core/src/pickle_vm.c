@@ -1481,7 +1481,9 @@ int pk_vm_run(pk_vm *vm)
     case 'C':   /* SHORT_BINBYTES */
     case 0x8e:  /* BINBYTES8 */
     case 0x96: { /* BYTEARRAY8 */
-      int nb = (c == 'U' || c == 0x8c || c == 'C') ? 1 : (c == 0x8d || c == 0x8e || c == 0x96) ? 8 : 4;
+      int nb = (c == 'U' || c == 0x8c || c == 'C')   ? 1
+               : (c == 0x8d || c == 0x8e || c == 0x96) ? 8
+                                                       : 4;
       int kind = (c == 'X' || c == 0x8c || c == 0x8d) ? 0 : (c == 'T' || c == 'U') ? 2 : 1;
       uint64_t size;
       pk_val v;
