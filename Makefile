@@ -63,7 +63,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libmlgate.a
 BIN := $(BUILD)/mlgate
 
-.PHONY: all test unit e2e policy-test asan run deps check-deps bench fuzz fuzz-run \
+.PHONY: all test unit e2e policy-test peer asan run deps check-deps bench fuzz fuzz-run \
         fuzz-check atlas-data clean
 .DEFAULT_GOAL := all
 
@@ -121,8 +121,12 @@ e2e: $(BIN)
 policy-test: $(BIN)
 	$(Q)$(BIN) test policies
 
+# Peer corpora (picklescan, fickling in ../shared) and our own model corpus.
+peer: $(BIN)
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) bash tests/peer/models.sh
+
 test: deps
-	$(Q)$(MAKE) --no-print-directory unit e2e policy-test
+	$(Q)$(MAKE) --no-print-directory unit e2e policy-test peer
 	@echo "all tests passed ($(BUILD))"
 
 asan:

@@ -27,6 +27,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,110 @@
 #include <unistd.h>
 
 #include "utf8.h"
+
+/* libarchive pulls in ICU, libxml2, libstdc++ and a dozen compression
+ * libraries: loading it at start-up would cost every mlgate run, while tar
+ * and 7z artifacts are rare. It is loaded on first use (children only),
+ * each function through a pointer of the exact prototype's type. */
+#define ARCHIVE_FUNCS(X) \
+  X(archive_entry_filetype) \
+  X(archive_entry_hardlink) \
+  X(archive_entry_is_encrypted) \
+  X(archive_entry_pathname) \
+  X(archive_entry_pathname_utf8) \
+  X(archive_entry_size) \
+  X(archive_entry_size_is_set) \
+  X(archive_entry_symlink) \
+  X(archive_error_string) \
+  X(archive_filter_bytes) \
+  X(archive_filter_count) \
+  X(archive_format) \
+  X(archive_read_data) \
+  X(archive_read_free) \
+  X(archive_read_has_encrypted_entries) \
+  X(archive_read_header_position) \
+  X(archive_read_new) \
+  X(archive_read_next_header) \
+  X(archive_read_open_fd) \
+  X(archive_read_open_memory) \
+  X(archive_read_support_filter_bzip2) \
+  X(archive_read_support_filter_compress) \
+  X(archive_read_support_filter_gzip) \
+  X(archive_read_support_filter_lz4) \
+  X(archive_read_support_filter_lzip) \
+  X(archive_read_support_filter_lzma) \
+  X(archive_read_support_filter_xz) \
+  X(archive_read_support_filter_zstd) \
+  X(archive_read_support_format_7zip) \
+  X(archive_read_support_format_gnutar) \
+  X(archive_read_support_format_raw) \
+  X(archive_read_support_format_tar)
+
+#define DECLARE_FN(f) static __typeof__(&f) p_##f;
+ARCHIVE_FUNCS(DECLARE_FN)
+
+static void *libarchive;
+static int libarchive_failed;
+
+static int load_libarchive(mlg_err *err)
+{
+  static const char *const names[] = {"libarchive.so.13", "libarchive.so"};
+  size_t i;
+  if (libarchive)
+    return 0;
+  if (libarchive_failed)
+    return mlg_err_set(err, MLG_EIO, "libarchive (Debian package libarchive13) is not "
+                                     "installed: tar and 7z archives cannot be scanned");
+  for (i = 0; i < sizeof names / sizeof *names && !libarchive; i++)
+    libarchive = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+  if (!libarchive) {
+    libarchive_failed = 1;
+    return load_libarchive(err);
+  }
+#define LOAD_FN(f)                                                                         \
+  if (!(*(void **)&p_##f = dlsym(libarchive, #f))) {                                       \
+    dlclose(libarchive);                                                                   \
+    libarchive = NULL;                                                                     \
+    libarchive_failed = 1;                                                                 \
+    return mlg_err_set(err, MLG_EIO, "libarchive lacks %s: tar and 7z archives cannot be " \
+                                     "scanned", #f);                                       \
+  }
+  ARCHIVE_FUNCS(LOAD_FN)
+  return 0;
+}
+
+#define archive_entry_filetype (*p_archive_entry_filetype)
+#define archive_entry_hardlink (*p_archive_entry_hardlink)
+#define archive_entry_is_encrypted (*p_archive_entry_is_encrypted)
+#define archive_entry_pathname (*p_archive_entry_pathname)
+#define archive_entry_pathname_utf8 (*p_archive_entry_pathname_utf8)
+#define archive_entry_size (*p_archive_entry_size)
+#define archive_entry_size_is_set (*p_archive_entry_size_is_set)
+#define archive_entry_symlink (*p_archive_entry_symlink)
+#define archive_error_string (*p_archive_error_string)
+#define archive_filter_bytes (*p_archive_filter_bytes)
+#define archive_filter_count (*p_archive_filter_count)
+#define archive_format (*p_archive_format)
+#define archive_read_data (*p_archive_read_data)
+#define archive_read_free (*p_archive_read_free)
+#define archive_read_has_encrypted_entries (*p_archive_read_has_encrypted_entries)
+#define archive_read_header_position (*p_archive_read_header_position)
+#define archive_read_new (*p_archive_read_new)
+#define archive_read_next_header (*p_archive_read_next_header)
+#define archive_read_open_fd (*p_archive_read_open_fd)
+#define archive_read_open_memory (*p_archive_read_open_memory)
+#define archive_read_support_filter_bzip2 (*p_archive_read_support_filter_bzip2)
+#define archive_read_support_filter_compress (*p_archive_read_support_filter_compress)
+#define archive_read_support_filter_gzip (*p_archive_read_support_filter_gzip)
+#define archive_read_support_filter_lz4 (*p_archive_read_support_filter_lz4)
+#define archive_read_support_filter_lzip (*p_archive_read_support_filter_lzip)
+#define archive_read_support_filter_lzma (*p_archive_read_support_filter_lzma)
+#define archive_read_support_filter_xz (*p_archive_read_support_filter_xz)
+#define archive_read_support_filter_zstd (*p_archive_read_support_filter_zstd)
+#define archive_read_support_format_7zip (*p_archive_read_support_format_7zip)
+#define archive_read_support_format_gnutar (*p_archive_read_support_format_gnutar)
+#define archive_read_support_format_raw (*p_archive_read_support_format_raw)
+#define archive_read_support_format_tar (*p_archive_read_support_format_tar)
 
 #define DEF_MAX_ENTRIES 100000
 #define DEF_MAX_TOTAL ((uint64_t)64 << 30)
@@ -374,6 +479,8 @@ static int each(int fd, const void *mem, size_t memlen, const mlg_arch_limits *l
 
   if (!fn || !issues)
     return mlg_err_set(err, MLG_EINVAL, "invalid argument");
+  if ((rc = load_libarchive(err)) != 0)
+    return rc;
   memset(&r, 0, sizeof r);
   if (limits)
     r.lim = *limits;
@@ -471,6 +578,8 @@ mlg_arch_kind mlg_arch_sniff(const unsigned char *head, size_t len)
     return MLG_ARCH_NONE;
   kind = head[0] == 0x1F && head[1] == 0x8B ? MLG_ARCH_GZIP : MLG_ARCH_OTHER;
   /* Whether the compressed stream holds a tar: decompress the head. */
+  if (load_libarchive(NULL) != 0)
+    return kind;
   a = archive_read_new();
   if (!a)
     return kind;

@@ -320,6 +320,7 @@ static int open_api(lua_State *L)
   mlg_lua_open_hash(L);
   mlg_lua_open_re(L);
   mlg_lua_open_log(L);
+  mlg_lua_open_model(L);
   lua_settop(L, top);
 
   lua_pushvalue(L, top);

@@ -21,6 +21,7 @@
 #define MAX_CONFIG ((size_t)16 << 20)   /* keras config.json, h5 model_config */
 #define LEGACY_PICKLES 5                /* magic, protocol, sys_info, object, storage keys */
 #define NESTED_MAX ((size_t)64 << 20)   /* an archive inside an archive is read into memory */
+#define SELF_REF_MAX 16                 /* self-insertions beyond legitimate cycles */
 
 /* torch does not check CRCs: read what torch reads, report the mismatch */
 static const mlg_zip_limits ZIP_LIMITS = {0, 0, 0, 1};
@@ -200,6 +201,16 @@ static int scan_pickles(scanner *sc, mlg_stream *s, const char *member, int firs
   if (pr.dropped_imports)
     mlg_issue_add(&sc->r->issues, "pickle-limit", member, -1,
                   "%zu more imports were not recorded", pr.dropped_imports);
+  if (pr.self_refs >= SELF_REF_MAX)
+    mlg_issue_add(&sc->r->issues, "pickle-expansion", member, -1,
+                  "containers are inserted into themselves %llu times, building a "
+                  "self-referencing structure whose traversal, printing or copying explodes",
+                  (unsigned long long)pr.self_refs);
+  if (pr.stack_residue)
+    mlg_issue_add(&sc->r->issues, "pickle-stack-residue", member, -1,
+                  "%u values are left on the unpickler's stack under the returned object, so "
+                  "what they built while loading is hidden from the caller (no pickler writes "
+                  "this)", pr.stack_residue);
   if (keep)
     *keep = pr;
   else
@@ -382,9 +393,9 @@ static void scan_compressed(scanner *sc, mlg_stream *s, sniffed kind, const char
   uint64_t cap = sc->o.max_member_bytes;
 
   if (kind == SN_OTHER_COMPRESSED) {
-    mlg_issue_add(&sc->r->issues, "unscannable-compression", member, 0,
-                  "compressed with xz, bzip2 or lz4, which this scanner cannot open; the "
-                  "content was not checked");
+    /* xz, bzip2, lz4, zstd (joblib offers all): libarchive's raw reader
+     * hands the decompressed stream over as one member */
+    scan_nested_archive(sc, s, SN_OTHER_COMPRESSED, member, depth);
     return;
   }
   if (kind == SN_JOBLIB_ZF) {
@@ -602,7 +613,7 @@ static int arch_member(void *ud, const char *name, uint64_t size, mlg_stream *s)
     return a->sc->fatal;
   }
   add_member(a->sc, member, MLG_MF_UNKNOWN, size);
-  if (size > a->sc->o.max_member_bytes) {
+  if (size != UINT64_MAX && size > a->sc->o.max_member_bytes) {
     mlg_issue_add(&a->sc->r->issues, "member-too-large", member, -1,
                   "member of %llu bytes is over the scan limit and was not checked",
                   (unsigned long long)size);
@@ -729,23 +740,12 @@ static void scan_trailing_zip(scanner *sc, int fd, uint64_t size, const char *wh
 
 static void scan_legacy_torch(scanner *sc, int fd, uint64_t size)
 {
-  uint64_t off = 0;
-  int i;
+  mlg_stream s;
   sc->r->format = MLG_MF_TORCH_LEGACY;
   /* magic, protocol, sys_info, the object, the storage keys: the raw
    * storage bytes after them are never unpickled */
-  for (i = 0; i < LEGACY_PICKLES && off < size && !sc->fatal; i++) {
-    mlg_stream s;
-    mlg_pickle_report pr;
-    if (lseek(fd, (off_t)off, SEEK_SET) < 0)
-      break;
-    mlg_stream_fd(&s, fd, size - off);
-    scan_pickles(sc, &s, NULL, 1, 1, 0, &pr);
-    mlg_pickle_report_free(&pr);
-    if (pr.error || pr.bytes == 0)
-      break;
-    off += pr.bytes;
-  }
+  mlg_stream_fd(&s, fd, size);
+  scan_pickles(sc, &s, NULL, LEGACY_PICKLES, 1, 0, NULL);
 }
 
 int mlg_model_scan(mlg_model_report *out, int fd, uint64_t size, const char *name,
@@ -839,10 +839,24 @@ int mlg_model_scan(mlg_model_report *out, int fd, uint64_t size, const char *nam
     free(cfg);
     break;
   }
+  case SN_OTHER_COMPRESSED: {
+    arch_ctx a = {&sc, 0, 0, NULL};
+    mlg_issues is = {0};
+    mlg_err e;
+    out->format = MLG_MF_COMPRESSED;
+    if (mlg_arch_each(fd, NULL, arch_member, &a, &is, &e) != 0 && !sc.fatal && !is.len)
+      mlg_issue_add(&is, "unscannable-compression", NULL, 0,
+                    "the compressed data could not be opened (%s); the content was not checked",
+                    e.msg);
+    merge_issues(&sc, &is, NULL);
+    mlg_issues_free(&is);
+    if (is_joblib(out))
+      out->format = MLG_MF_JOBLIB;
+    break;
+  }
   case SN_ZLIB:
   case SN_GZIP:
   case SN_JOBLIB_ZF:
-  case SN_OTHER_COMPRESSED:
     out->format = MLG_MF_COMPRESSED;
     mlg_stream_fd(&s, fd, size);
     scan_compressed(&sc, &s, kind, NULL, 0);

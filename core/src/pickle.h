@@ -69,7 +69,17 @@ typedef struct mlg_pickle_report {
   uint64_t error_offset;
   char error_msg[256];
   int trailing_garbage;     /* bytes after the last STOP that are not a pickle */
+  uint64_t self_refs;       /* containers appended/set into themselves */
+  unsigned stack_residue;   /* most values (and marks) left under the result at a STOP */
 } mlg_pickle_report;
+
+/* Notes on the fields above: `bytes` is the exact end of the last STOP
+ * (or where the scan stopped), even when the stream was read further (to
+ * scan what follows, reopen at start + bytes); offsets count from the
+ * stream's position when the scan started; `error` is also set for loader
+ * divergences (FRAME straddles, joblib array bytes that pickle.load would
+ * run) while the scan goes on; for MLG_PK_NESTED entries `resolved` says
+ * whether the nested content could be scanned. */
 
 typedef struct mlg_pickle_opts {
   size_t max_stack;        /* 0 = 1,000,000 entries */
@@ -79,7 +89,7 @@ typedef struct mlg_pickle_opts {
   size_t max_nested_bytes; /* bytes kept for nested-pickle recursion; 0 = 64 MiB */
   unsigned max_depth;      /* nested pickle depth; 0 = 4 */
   size_t max_imports;      /* 0 = 10,000 */
-  int first_only;          /* stop after the first pickle (default: scan all) */
+  int first_only;          /* stop after this many pickles (1: the first; 0: scan all) */
 } mlg_pickle_opts;
 
 /* Scans the stream to its end (or the first error). Returns 0 even for a

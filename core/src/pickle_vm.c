@@ -758,6 +758,8 @@ static int check_hashable(pk_vm *vm, const pk_val *p, size_t count, size_t step)
 }
 
 /* do_append: list.extend, or extend()/append() of whatever it is. */
+static void count_self_ref(pk_vm *vm, pk_val container, pk_val item);
+
 static int do_append(pk_vm *vm, size_t x)
 {
   pk_val t;
@@ -771,8 +773,10 @@ static int do_append(pk_vm *vm, size_t x)
   t = vm->stack[x - 1];
   k = obj_kind(t);
   if (t.tag == PK_OBJ && k == PK_K_LIST) {
-    for (i = x; i < vm->sp; i++)
+    for (i = x; i < vm->sp; i++) {
+      count_self_ref(vm, t, vm->stack[i]);
       pk_obj_push(&vm->c->st, t.u.o, vm->stack[i]);
+    }
     vm->sp = x;
     return 0;
   }
@@ -783,6 +787,15 @@ static int do_append(pk_vm *vm, size_t x)
     pk_import_called(vm, t.idx);
   clear_to(vm, x);
   return 0;
+}
+
+/* A container put into itself: one is a legitimate cycle, many are the
+ * "expansion" pattern that makes repr, deepcopy or a naive traversal of
+ * the loaded object explode (fickling's expansion-attack class). */
+static void count_self_ref(pk_vm *vm, pk_val container, pk_val item)
+{
+  if (item.tag == PK_OBJ && container.tag == PK_OBJ && item.u.o == container.u.o)
+    vm->c->rep->self_refs++;
 }
 
 /* do_setitems: obj[key] = value for each pair. */
@@ -804,6 +817,7 @@ static int do_setitems(pk_vm *vm, size_t x)
     return -1;
   if (t.tag == PK_OBJ && k == PK_K_DICT) {
     for (i = x; i < vm->sp; i++) {
+      count_self_ref(vm, t, vm->stack[i]);
       pk_obj_push(&vm->c->st, t.u.o, vm->stack[i]);
       if ((i - x) % 2)
         t.u.o->count--; /* pairs */
@@ -1372,6 +1386,11 @@ int pk_vm_run(pk_vm *vm)
       if (pop(vm, &v) < 0)
         return -1;
       pk_val_decref(&vm->c->st, v);
+      /* The loader returns the top value and drops the rest: values (and
+       * calls) left under it are never seen by the caller. No pickler
+       * writes that. */
+      if (vm->sp + vm->nmarks > vm->c->rep->stack_residue)
+        vm->c->rep->stack_residue = (unsigned)(vm->sp + vm->nmarks);
       if (rd->s)
         pk_rd_stop(rd, vm->op_at);
       return 0;

@@ -124,11 +124,12 @@ def pickles():
     out("pickle/malicious_memo_stack_global.pkl", evil, "block", ["os.system"],
         "STACK_GLOBAL whose module and name come from the memo (MEMOIZE, POP, BINGET), "
         "with a decoy string in between (picklescan issue #22 style)")
-    good = (proto(4) + op_str("collections") + b"\x94" + op_str("decoy") + b"\x94" + b"0"
+    good = (proto(4) + op_str("collections") + b"\x94" + b"0" + op_str("decoy") + b"\x94" + b"0"
             + op_str("OrderedDict") + b"\x94" + b"0" + b"h\x00" + b"h\x02" + b"\x93"
             + b")R.")
     out("pickle/benign_memo_stack_global.pkl", good, "pass", [],
-        "same memo shape resolving to collections.OrderedDict")
+        "same memo shape resolving to collections.OrderedDict (the stack left empty, as a "
+        "pickler would)")
     swapped = (proto(4) + op_str("system") + b"\x94" + op_str("os") + b"\x94"
                + b"h\x01" + b"h\x00" + b"\x93" + op_str("true") + b"\x85R.")
     out("pickle/malicious_memo_swapped.pkl", swapped, "block", ["os.system"],

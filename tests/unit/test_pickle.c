@@ -1154,9 +1154,47 @@ static void test_many_strings_bounded(void **state)
   free(buf);
 }
 
+/* fickling's expansion attacks: a list appended into itself again and
+ * again (via the memo), and DUPs left on the stack under the result. */
+static void test_expansion_signals(void **state)
+{
+  mlg_pickle_report r;
+  unsigned char self[4 + 60 * 3 + 1];
+  size_t n = 0, i;
+
+  (void)state;
+  /* PROTO 4, EMPTY_LIST, MEMOIZE, 60 x (BINGET 0, APPEND), STOP */
+  self[n++] = 0x80, self[n++] = 4, self[n++] = ']', self[n++] = 0x94;
+  for (i = 0; i < 60; i++)
+    self[n++] = 'h', self[n++] = 0, self[n++] = 'a';
+  self[n++] = '.';
+  scan(&r, self, n);
+  expect_clean(&r);
+  assert_int_equal(r.self_refs, 60);
+  assert_int_equal(r.stack_residue, 0);
+  mlg_pickle_report_free(&r);
+
+  /* PROTO 4, EMPTY_LIST, DUP x 5, STOP: five values left under the result */
+  scan(&r, "\x80\x04]22222.", 9);
+  expect_clean(&r);
+  assert_int_equal(r.stack_residue, 5);
+  assert_int_equal(r.self_refs, 0);
+  mlg_pickle_report_free(&r);
+
+  /* a mark left open counts too; a clean pickle has neither */
+  scan(&r, "\x80\x04(].", 5);
+  assert_int_equal(r.stack_residue, 1);
+  mlg_pickle_report_free(&r);
+  scan(&r, "\x80\x04]\x94h\x00" "a.", 8); /* split: \x00a would be one escape */
+  assert_int_equal(r.self_refs, 1); /* one cycle: a legitimate shape */
+  assert_int_equal(r.stack_residue, 0);
+  mlg_pickle_report_free(&r);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_expansion_signals),
     cmocka_unit_test(test_global_reduce),
     cmocka_unit_test(test_global_not_called),
     cmocka_unit_test(test_stack_global),
