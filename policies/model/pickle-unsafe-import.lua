@@ -93,6 +93,9 @@ org can forbid more callables with `deny`.]],
     local r, err = mlgate.model.scan(file.path)
     if not r then return ctx:error(err) end
     for _, imp in ipairs(r.imports) do
+      -- NESTED entries mark where a nested pickle was followed: its own
+      -- imports are listed separately (depth > 0)
+      if imp.via == "NESTED" then goto continue end
       local full = imp.module .. "." .. imp.name
       local verdict, reason = imp.verdict, imp.reason
       if listed(deny, full) then
@@ -104,13 +107,14 @@ org can forbid more callables with `deny`.]],
                        via = imp.via, list = imp.list, format = r.format, depth = imp.depth}
       local action = imp.called and "calls" or "imports"
       if verdict == "dangerous" then
+        local what = imp.resolved and (full .. where(imp) .. ": " .. (reason or "a dangerous callable"))
+          or ("a callable whose name is built at load time" .. where(imp)
+              .. (imp.via == "EXT" and " (an EXT code of the copyreg registry)" or ""))
         ctx:fail{
           member = imp.member, offset = imp.offset,
           key = full .. "@" .. (imp.member or ""),
-          message = ("%s %s%s: %s; loading this file runs it, so do not load it and rebuild "
-            .. "the artifact in a format that cannot carry code"):format(
-            action, imp.resolved and full or "a callable built at load time", where(imp),
-            reason or "a dangerous callable"),
+          message = ("%s %s; loading this file runs it, so do not load it and rebuild the "
+            .. "artifact in a format that cannot carry code"):format(action, what),
           details = details,
         }
       elseif verdict == "unknown" then
@@ -125,6 +129,7 @@ org can forbid more callables with `deny`.]],
           details = details,
         }
       end
+      ::continue::
     end
   end,
 }

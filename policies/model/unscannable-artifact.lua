@@ -58,6 +58,20 @@ finding with a reason and an expiry date.]],
   check = function(file, ctx)
     local r, err = mlgate.model.scan(file.path)
     if not r then return ctx:error(err) end
+    -- a nested pickle or model that could not be followed (a path, a zip
+    -- held as bytes, beyond the depth limit)
+    for _, imp in ipairs(r.imports) do
+      if imp.via == "NESTED" and not imp.resolved then
+        ctx:fail{
+          member = imp.member, offset = imp.offset,
+          key = "nested@" .. (imp.member or "") .. "@" .. tostring(imp.offset),
+          message = ("the pickle passes data to %s.%s, whose content could not be scanned; "
+            .. "the artifact loads more code than can be checked: re-export it without "
+            .. "nested pickles"):format(imp.module, imp.name),
+          details = {code = "nested-unscanned", format = r.format},
+        }
+      end
+    end
     for _, issue in ipairs(r.issues) do
       local c = CODES[issue.code]
       if c then
