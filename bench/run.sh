@@ -28,4 +28,12 @@ ratio=$(awk -v a="$m_med" -v b="$b_med" 'BEGIN{printf "%.1f", a/b}')
 verdict=$(awk -v a="$m_med" 'BEGIN{print (a <= 50) ? "within budget" : "OVER BUDGET"}')
 echo "  ratio to baseline: ${ratio}x; ${m_med} ms vs 50 ms budget: $verdict"
 [ "$verdict" = "within budget" ] || status=1
+
+echo
+echo "2. model gate: 1 GiB checkpoint scan and SHA-256"
+BUILD=$BUILD MLGATE_BIN=$BIN bash bench/model_bench.sh | sed 's/^/  /' || status=1
+
+echo
+echo "3. pickle VM on opcode-dense 100 MB pickles (budget >= 200 MB/s, RSS <= 64 MiB)"
+BUILD=$BUILD RUNS=${PICKLE_RUNS:-3} bash bench/pickle_bench.sh | sed 's/^/  /' || status=1
 exit $status
