@@ -163,19 +163,32 @@ bench: $(BIN)
 FUZZ_CC ?= clang
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 \
-              -DMLG_FUZZING=1
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -g -O1 -DMLG_FUZZING=1
+# The engine is compiled once for all harnesses (instrumented, without
+# libFuzzer's main); each harness links it with libFuzzer.
+FUZZ_OBJ := $(CORE_SRC:core/src/%.c=build/fuzz/obj/%.o) build/fuzz/obj/gen_embedded.o
+FUZZ_CFLAGS := $(CSTD) -Icore/include -Icore/src -Ibuild/gen-fuzz $(PKG_CFLAGS) $(FUZZ_SAN)
 FUZZ_SECONDS ?= 60
 
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRC) build/gen-fuzz/embedded.c
+build/fuzz/obj/%.o: core/src/%.c
+	$(call say,FUZZCC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+build/fuzz/obj/gen_embedded.o: build/gen-fuzz/embedded.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	$(call say,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(CSTD) -Icore/include -Icore/src $(PKG_CFLAGS) $(FUZZ_FLAGS) \
-	    $< $(CORE_SRC) build/gen-fuzz/embedded.c $(PKG_LIBS) -lm -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) $(PKG_LIBS) -lm -o $@
 
 build/gen-fuzz/embedded.c: $(BUILD)/tools/embed $(LUA_SDK) $(POLICY_SRC)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(BUILD)/tools/embed $@ $(LUA_SDK) $(POLICY_SRC)
+
+.SECONDARY: $(FUZZ_OBJ)
 
 fuzz: $(FUZZ_BIN)
 
@@ -211,4 +224,4 @@ $(BUILD)/tools/atlasgen: core/tools/atlasgen.c | check-deps
 clean:
 	rm -rf $(BUILD) build
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
