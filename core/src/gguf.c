@@ -326,8 +326,8 @@ static void quote(char *buf, const char *s, size_t len)
 
 static int truncated(gg *g, const char *what, const char *q)
 {
-  return fatal(g, "gguf-out-of-bounds", (int64_t)pos(g), "%s%s%s%s runs past the end of the file", what,
-        q ? " '" : "", q ? q : "", q ? "'" : "");
+  return fatal(g, "gguf-out-of-bounds", (int64_t)pos(g), "%s%s%s%s runs past the end of the file",
+               what, q ? " '" : "", q ? q : "", q ? "'" : "");
 }
 
 /* Skips one value of type t (an array's elements when depth > 0). */
@@ -337,10 +337,9 @@ static int value(gg *g, uint32_t t, unsigned depth, const char *kq)
   uint32_t et;
   int rc;
 
-  if (t >= T_COUNT) {
+  if (t >= T_COUNT)
     return fatal(g, "gguf-malformed", (int64_t)pos(g) - 4, "key '%s' has unknown value type %u", kq,
-          t);
-  }
+                 t);
   if (type_sizes[t]) {
     if ((rc = skip(g, type_sizes[t])) != 0)
       return rc == GG_END ? truncated(g, "value of key", kq) : rc;
@@ -349,34 +348,30 @@ static int value(gg *g, uint32_t t, unsigned depth, const char *kq)
   if (t == T_STR) {
     if ((rc = num(g, &n)) != 0)
       return rc == GG_END ? truncated(g, "value of key", kq) : rc;
-    if (n > left(g)) {
+    if (n > left(g))
       return fatal(g, "gguf-out-of-bounds", (int64_t)pos(g),
-            "string of %llu bytes in key '%s' runs past the end of the file",
-            (unsigned long long)n, kq);
-    }
+                   "string of %llu bytes in key '%s' runs past the end of the file",
+                   (unsigned long long)n, kq);
     return skip(g, n);
   }
   /* array */
-  if (depth >= GG_MAX_DEPTH) {
+  if (depth >= GG_MAX_DEPTH)
     return fatal(g, "gguf-malformed", (int64_t)pos(g),
-          "arrays in key '%s' are nested more than %d deep", kq, GG_MAX_DEPTH);
-  }
+                 "arrays in key '%s' are nested more than %d deep", kq, GG_MAX_DEPTH);
   if ((rc = u32(g, &et)) != 0 || (rc = num(g, &n)) != 0)
     return rc == GG_END ? truncated(g, "array of key", kq) : rc;
-  if (et >= T_COUNT) {
-    return fatal(g, "gguf-malformed", (int64_t)pos(g), "array in key '%s' has unknown element type %u",
-          kq, et);
-  }
+  if (et >= T_COUNT)
+    return fatal(g, "gguf-malformed", (int64_t)pos(g),
+                 "array in key '%s' has unknown element type %u", kq, et);
   {
     /* Smallest encoding of one element: a length for strings, a type and
      * a count for arrays. */
     uint64_t min = type_sizes[et] ? type_sizes[et] : et == T_STR ? (g->v1 ? 4 : 8)
                                                                  : (g->v1 ? 8 : 12);
-    if (n > left(g) / min || (type_sizes[et] && n > UINT64_MAX / type_sizes[et])) {
+    if (n > left(g) / min || (type_sizes[et] && n > UINT64_MAX / type_sizes[et]))
       return fatal(g, "gguf-out-of-bounds", (int64_t)pos(g),
-            "array of %llu %s elements in key '%s' cannot fit in the rest of the file",
-            (unsigned long long)n, type_names[et], kq);
-    }
+                   "array of %llu %s elements in key '%s' cannot fit in the rest of the file",
+                   (unsigned long long)n, type_names[et], kq);
     if (type_sizes[et])
       return skip(g, n * type_sizes[et]);
   }
@@ -397,11 +392,10 @@ static int keep_string(gg *g, char **out, size_t cap, uint64_t *len, uint64_t *a
 
   if ((rc = num(g, &n)) != 0)
     return rc == GG_END ? truncated(g, "value of key", kq) : rc;
-  if (n > left(g)) {
+  if (n > left(g))
     return fatal(g, "gguf-out-of-bounds", (int64_t)pos(g),
-          "string of %llu bytes in key '%s' runs past the end of the file",
-          (unsigned long long)n, kq);
-  }
+                 "string of %llu bytes in key '%s' runs past the end of the file",
+                 (unsigned long long)n, kq);
   if (len)
     *len = n;
   if (at)
@@ -435,11 +429,10 @@ static int keyvalue(gg *g, uint64_t nth)
 
   if ((rc = num(g, &klen)) != 0)
     return rc == GG_END ? truncated(g, "key/value pair", NULL) : rc;
-  if (klen > left(g)) {
+  if (klen > left(g))
     return fatal(g, "gguf-out-of-bounds", (int64_t)kat,
-          "key %llu has a length of %llu bytes, past the end of the file",
-          (unsigned long long)nth, (unsigned long long)klen);
-  }
+                 "key %llu has a length of %llu bytes, past the end of the file",
+                 (unsigned long long)nth, (unsigned long long)klen);
   if ((rc = bytes(g, klen, key, GG_MAX_KEY)) != 0)
     return rc == GG_END ? truncated(g, "key", NULL) : rc;
   kept = klen < GG_MAX_KEY ? (size_t)klen : GG_MAX_KEY;
@@ -513,11 +506,10 @@ static int tensor_info(gg *g, uint64_t nth)
 
   if ((rc = num(g, &nlen)) != 0)
     return rc == GG_END ? truncated(g, "tensor info", NULL) : rc;
-  if (nlen > left(g)) {
+  if (nlen > left(g))
     return fatal(g, "gguf-out-of-bounds", (int64_t)at,
-          "tensor %llu has a name of %llu bytes, past the end of the file",
-          (unsigned long long)nth, (unsigned long long)nlen);
-  }
+                 "tensor %llu has a name of %llu bytes, past the end of the file",
+                 (unsigned long long)nth, (unsigned long long)nlen);
   if ((rc = bytes(g, nlen, name, GG_MAX_KEY)) != 0)
     return rc == GG_END ? truncated(g, "tensor name", NULL) : rc;
   kept = nlen < GG_MAX_KEY ? (size_t)nlen : GG_MAX_KEY;
@@ -537,10 +529,9 @@ static int tensor_info(gg *g, uint64_t nth)
 
   if ((rc = u32(g, &ndims)) != 0)
     return rc == GG_END ? truncated(g, "tensor", nq) : rc;
-  if (ndims > 4) {
-    return fatal(g, "gguf-malformed", (int64_t)pos(g) - 4, "tensor '%s' has %u dimensions (at most 4)",
-          nq, ndims);
-  }
+  if (ndims > 4)
+    return fatal(g, "gguf-malformed", (int64_t)pos(g) - 4,
+                 "tensor '%s' has %u dimensions (at most 4)", nq, ndims);
   for (i = 0; i < ndims; i++) {
     if ((rc = num(g, &ne[i])) != 0)
       return rc == GG_END ? truncated(g, "tensor", nq) : rc;
@@ -660,14 +651,12 @@ static int header(gg *g)
 
   if ((rc = get(g, magic, 4)) != 0 || (rc = u32(g, &v)) != 0)
     return rc == GG_END ? truncated(g, "header", NULL) : rc;
-  if (memcmp(magic, "GGUF", 4) != 0) {
+  if (memcmp(magic, "GGUF", 4) != 0)
     return fatal(g, "gguf-malformed", 0, "file does not start with the GGUF magic");
-  }
   if (v < 1 || v > 3) {
     uint32_t sw = (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
-    if (sw < 1 || sw > 3) {
+    if (sw < 1 || sw > 3)
       return fatal(g, "gguf-bad-version", 4, "GGUF version %u is not one of 1, 2 or 3", v);
-    }
     g->be = 1;
     v = sw;
   }
@@ -680,17 +669,15 @@ static int header(gg *g)
    * tensor info: a length, ndims, type, offset (names may be empty, which
    * is reported, not assumed away). */
   min = (g->v1 ? 4 : 8) + 4 + 1;
-  if (g->info->nkv > left(g) / min) {
+  if (g->info->nkv > left(g) / min)
     return fatal(g, "gguf-out-of-bounds", 8 + (g->v1 ? 4 : 8),
-          "header claims %llu key/value pairs, more than the rest of the file can hold",
-          (unsigned long long)g->info->nkv);
-  }
+                 "header claims %llu key/value pairs, more than the rest of the file can hold",
+                 (unsigned long long)g->info->nkv);
   min = (g->v1 ? 4 : 8) + 4 + 4 + 8;
-  if (g->info->ntensors > left(g) / min) {
+  if (g->info->ntensors > left(g) / min)
     return fatal(g, "gguf-out-of-bounds", 8,
-          "header claims %llu tensors, more than the rest of the file can hold",
-          (unsigned long long)g->info->ntensors);
-  }
+                 "header claims %llu tensors, more than the rest of the file can hold",
+                 (unsigned long long)g->info->ntensors);
   for (i = 0; i < g->info->nkv; i++) {
     if ((rc = keyvalue(g, i)) != 0)
       return rc;

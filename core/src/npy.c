@@ -17,6 +17,7 @@
  */
 #include "npy.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ struct pv {
   int neg, big;      /* P_INT: sign; magnitude past 64 bits */
   uint64_t mag;      /* P_INT magnitude, P_BOOL value */
   pv **items;        /* P_TUPLE/P_LIST items; P_DICT key, value, key, ... */
-  size_t n;
+  size_t n, cap;
 };
 
 typedef struct np {
@@ -104,14 +105,15 @@ static pv *node(np *p, int type)
 
 static int push(np *p, pv *v, pv *item)
 {
-  if ((v->n & (v->n + 1)) == 0 || v->n == 0) {
-    size_t cap = v->n ? (v->n + 1) * 2 : 4;
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 4;
     pv **a = realloc(v->items, cap * sizeof *a);
     if (!a) {
       p->oom = 1;
       return -1;
     }
     v->items = a;
+    v->cap = cap;
   }
   v->items[v->n++] = item;
   return 0;
@@ -365,8 +367,7 @@ static int value(np *p, pv **out)
       int type, val;
     } words[] = {{"True", P_BOOL, 1}, {"False", P_BOOL, 0}, {"None", P_NONE, 0}};
     size_t k, e = p->i;
-    while (e < p->len && ((p->t[e] >= 'a' && p->t[e] <= 'z') || (p->t[e] >= 'A' && p->t[e] <= 'Z') ||
-                          (p->t[e] >= '0' && p->t[e] <= '9') || p->t[e] == '_'))
+    while (e < p->len && (isalnum((unsigned char)p->t[e]) || p->t[e] == '_'))
       e++;
     for (k = 0; k < 3; k++) {
       if (e - p->i == strlen(words[k].w) && memcmp(p->t + p->i, words[k].w, e - p->i) == 0) {

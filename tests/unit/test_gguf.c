@@ -304,7 +304,8 @@ static void test_values(void **state)
   one("bad_dup_key.gguf", "gguf-duplicate-key", 57,
       "key 'general.name' appears more than once; readers disagree on which value counts");
   one("bad_empty_key.gguf", "gguf-malformed", 24, "key 0 is empty");
-  one("bad_nesting.gguf", "gguf-malformed", 136, "arrays in key 'deep' are nested more than 8 deep");
+  one("bad_nesting.gguf", "gguf-malformed", 136,
+      "arrays in key 'deep' are nested more than 8 deep");
   one("bad_alignment_value.gguf", "gguf-malformed", 53,
       "general.alignment 48 is not a power of two");
   one("bad_alignment_type.gguf", "gguf-malformed", 24,

@@ -187,7 +187,8 @@ static void test_all_dtypes(void **state)
     mlg_issues is = {0};
     mlg_safetensors_info info;
     mlg_err err;
-    int n = snprintf(h, sizeof h, "{\"t\":{\"dtype\":\"%s\",\"shape\":[2,4],\"data_offsets\":[0,%u]}}",
+    int n = snprintf(h, sizeof h,
+                     "{\"t\":{\"dtype\":\"%s\",\"shape\":[2,4],\"data_offsets\":[0,%u]}}",
                      dt[i].d, dt[i].bytes_for_8);
     uint64_t total = 8 + (uint64_t)n + dt[i].bytes_for_8;
     memset(file, 0, sizeof file);
