@@ -15,7 +15,11 @@ CC ?= cc
 SAN ?=
 V ?= 0
 
-PKGS := lua5.4 yaml-0.1 libgit2 jansson libcrypto libpcre2-8 zlib libarchive hdf5
+# Linked: what every run uses. Headers only: libraries loaded with dlopen on
+# first use (libarchive, libhdf5: they pull in ICU, libxml2, libcurl, ...),
+# and libgit2 (for the git-aware gates).
+PKGS_LINK := lua5.4 yaml-0.1 jansson libcrypto libpcre2-8 zlib
+PKGS := $(PKGS_LINK) libgit2 libarchive hdf5
 TEST_PKGS := cmocka
 
 # Debian package that provides each pkg-config module / tool.
@@ -24,7 +28,7 @@ DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libyaml-dev libgit2-
             libcmocka-dev python3 python3-jsonschema
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS_LINK) 2>/dev/null)
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 

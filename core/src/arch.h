@@ -40,7 +40,13 @@ typedef int (*mlg_arch_member_fn)(void *ud, const char *name, uint64_t size, mlg
 /* Iterates the archive in fd (from offset 0). Anomalies (encrypted
  * entries, traversal names, links, limits) become issues with the codes of
  * zipx.h where they apply ("arch-encrypted", "arch-path-traversal",
- * "arch-link", "arch-bomb", "arch-malformed"). */
+ * "arch-link", "arch-duplicate-name", "arch-bomb", "arch-malformed"); tar
+ * offsets are header positions, 7z ones -1. Hard links without data of
+ * their own are reported, not handed over. A compressed stream holding no
+ * archive (an xz'd pickle) comes out as one member named "data". Filters
+ * are registered one by one (gzip, bzip2, xz, lzma, lzip, zstd, lz4,
+ * compress), never "all": that would run external decompressors.
+ * libarchive itself is loaded on first use (dlopen). */
 int mlg_arch_each(int fd, const mlg_arch_limits *limits, mlg_arch_member_fn fn, void *ud,
                   mlg_issues *issues, mlg_err *err);
 

@@ -16,9 +16,11 @@
  * 512, 1024, ... are checked by the caller). */
 int mlg_h5_sniff(const unsigned char *head, size_t len);
 
-/* Reads root attribute name as a string (at most max bytes). MLG_ENOENT
- * when absent; MLG_EPARSE when the file is not valid HDF5. path must be a
- * path the process may open (the workspace file, resolved by the caller). */
+/* Reads root attribute name as a string (at most max bytes) from the HDF5
+ * file open at fd (opened through /proc/self/fd/N, read-only). MLG_ENOENT
+ * when absent; MLG_EPARSE when the file is not HDF5 or the attribute not a
+ * string; MLG_ELIMIT when longer than max; MLG_EIO when libhdf5 cannot be
+ * loaded (the caller reports the artifact as unscannable). */
 int mlg_h5_root_attr(char **out, size_t *len, int fd, const char *name, size_t max,
                      mlg_err *err);
 

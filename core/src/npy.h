@@ -24,7 +24,7 @@ typedef struct mlg_npy_info {
   uint64_t shape[32];
   size_t ndim;
   int object_dtype;       /* data is a pickle */
-  uint64_t itemsize;      /* 0 when unknown (object/structured) */
+  uint64_t itemsize;      /* bytes per item (structured dtypes too); 0 for object dtypes */
   uint64_t data_offset;   /* where the data starts */
 } mlg_npy_info;
 

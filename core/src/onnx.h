@@ -21,7 +21,8 @@ typedef struct mlg_onnx_info {
   int64_t ir_version;
   char **external;      /* external data locations, malloc'd */
   size_t nexternal;
-  char **domains;       /* operator set domains other than "" / ai.onnx / ai.onnx.ml */
+  char **domains;       /* operator set domains other than "", ai.onnx, ai.onnx.ml,
+                         * ai.onnx.training and ai.onnx.preview.training */
   size_t ndomains;
 } mlg_onnx_info;
 

@@ -16,6 +16,14 @@
  *   zip-flag-bits          unusual general-purpose flags
  *   zip-malformed          a structure that does not parse (also as an error)
  *   zip64                  (not an issue: zip64 records are read correctly)
+ *
+ * How torch (miniz) reads differently from zipfile - names looked up
+ * case-insensitively in the central directory, local names and CRCs
+ * ignored, the record prefix taken from the first entry - is written up at
+ * the top of zipx.c; each difference is reported as one of the issues above.
+ * `encrypted` is set for bit 0/6 with room for an encryption header, or
+ * AES (method 99); a stored member flagged encrypted whose sizes match is
+ * plaintext ("fake encryption", zip-flag-bits) and is read.
  */
 #ifndef MLG_ZIPX_H
 #define MLG_ZIPX_H
@@ -69,9 +77,13 @@ int mlg_zip_open_mem(mlg_zip **out, const void *data, size_t len, const mlg_zip_
 void mlg_zip_close(mlg_zip *z);
 
 /* A stream of member i's uncompressed bytes (stored or deflate, via zlib),
- * checking the CRC at the end (zip-bad-crc, and an MLG_EPARSE read error)
- * and the ratio/total limits as it goes (MLG_ELIMIT). Encrypted members and
- * unsupported methods fail with MLG_EINVAL. Close with mlg_stream_close. */
+ * checking the CRC at the end (zip-bad-crc; an MLG_EPARSE error on the
+ * final read unless limits.crc_issue_only) and the ratio/total limits as it
+ * goes (MLG_ELIMIT). Every byte inflated is delivered, even past the
+ * declared size (a superset of what zipfile returns; the mismatch is an
+ * issue). The stream's size is the stored size for stored members and
+ * UINT64_MAX for deflate ones. Encrypted members and unsupported methods
+ * fail with MLG_EINVAL. Close it with mlg_stream_close before mlg_zip_close. */
 int mlg_zip_member(mlg_stream *out, mlg_zip *z, size_t i, mlg_err *err);
 
 /* 1 when the first bytes look like a zip (local header or empty archive). */
