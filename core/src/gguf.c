@@ -419,6 +419,28 @@ static int is_template_key(const char *k, size_t n, int *main)
   return *main || (n > tl + 1 && memcmp(k, t, tl) == 0 && k[tl] == '.');
 }
 
+#define GG_MAX_TEMPLATES 32
+
+/* Takes text; the name is the key's suffix after "tokenizer.chat_template." */
+static int add_template(mlg_gguf_info *in, const char *key, size_t klen, int main_t, char *text)
+{
+  size_t pre = sizeof "tokenizer.chat_template" - 1;
+  char **names = realloc(in->template_names, (in->ntemplates + 1) * sizeof *names);
+  char **texts;
+  if (!names)
+    return MLG_ENOMEM;
+  in->template_names = names;
+  texts = realloc(in->templates, (in->ntemplates + 1) * sizeof *texts);
+  if (!texts)
+    return MLG_ENOMEM;
+  in->templates = texts;
+  names[in->ntemplates] = main_t ? strdup("") : strndup(key + pre + 1, klen - pre - 1);
+  if (!names[in->ntemplates])
+    return MLG_ENOMEM;
+  texts[in->ntemplates++] = text;
+  return 0;
+}
+
 static int keyvalue(gg *g, uint64_t nth)
 {
   char *key = g->tmp, kq[GG_QUOTE];
@@ -462,14 +484,32 @@ static int keyvalue(gg *g, uint64_t nth)
             t < T_COUNT ? type_names[t] : "value of unknown type");
       return value(g, t, 0, kq);
     }
-    if (main_t ? !g->have_main_template : !g->info->chat_template) {
-      rc = keep_string(g, &g->info->chat_template, GG_TEMPLATE_CAP,
-                       &g->info->chat_template_len, &g->info->chat_template_offset, kq);
-      if (rc == 0 && main_t)
-        g->have_main_template = 1;
-      return rc;
+    {
+      /* every template is kept (a named one is rendered too); the main one,
+       * else the first, is also chat_template */
+      char *text = NULL;
+      uint64_t len = 0, at = 0;
+      mlg_gguf_info *in = g->info;
+      if (in->ntemplates >= GG_MAX_TEMPLATES)
+        return value(g, t, 0, kq);
+      if ((rc = keep_string(g, &text, GG_TEMPLATE_CAP, &len, &at, kq)) != 0)
+        return rc;
+      if (add_template(in, key, kept, main_t, text) != 0) {
+        free(text);
+        return mlg_err_set(g->err, MLG_ENOMEM, "out of memory reading GGUF metadata");
+      }
+      if (main_t ? !g->have_main_template : !in->chat_template) {
+        free(in->chat_template);
+        in->chat_template = strdup(text);
+        in->chat_template_len = len;
+        in->chat_template_offset = at;
+        if (!in->chat_template)
+          return mlg_err_set(g->err, MLG_ENOMEM, "out of memory reading GGUF metadata");
+        if (main_t)
+          g->have_main_template = 1;
+      }
+      return 0;
     }
-    return value(g, t, 0, kq);
   }
   if (kept == 20 && memcmp(key, "general.architecture", 20) == 0 && t == T_STR &&
       !g->info->architecture)
@@ -736,6 +776,17 @@ void mlg_gguf_info_free(mlg_gguf_info *info)
   if (!info)
     return;
   free(info->architecture);
+  {
+    size_t i;
+    for (i = 0; i < info->ntemplates; i++) {
+      free(info->template_names[i]);
+      free(info->templates[i]);
+    }
+    free(info->template_names);
+    free(info->templates);
+    info->template_names = info->templates = NULL;
+    info->ntemplates = 0;
+  }
   free(info->chat_template);
   info->architecture = NULL;
   info->chat_template = NULL;

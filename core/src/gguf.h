@@ -25,6 +25,12 @@ typedef struct mlg_gguf_info {
   char *chat_template;  /* tokenizer.chat_template (first 64 KiB), malloc'd or NULL */
   uint64_t chat_template_len;
   uint64_t chat_template_offset;
+  /* Every template, the main one and named ones
+   * (tokenizer.chat_template.<name>, rendered for tool use and the like):
+   * names ("" for the main one) and texts (first 64 KiB), at most 32. */
+  char **template_names;
+  char **templates;
+  size_t ntemplates;
 } mlg_gguf_info;
 
 int mlg_gguf_check(mlg_gguf_info *info, mlg_stream *s, uint64_t size, mlg_issues *issues,

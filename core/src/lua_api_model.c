@@ -8,7 +8,8 @@
  *                    pickle, verdict = "safe"|"unknown"|"dangerous", list, reason}
  *   r.issues[i]     {code, member, offset, message}
  *   r.members[i]    {name, size}
- *   r.chat_template (GGUF), r.external (ONNX external data locations)
+ *   r.chat_template (GGUF main template), r.chat_templates[i] {name, text}
+ *   (every template; name "" for the main one), r.external (ONNX locations)
  *   mlgate.model.classify(module, name) -> verdict, list, reason
  *   mlgate.model.lists_version
  */
@@ -101,6 +102,16 @@ static void push_report(lua_State *L, const mlg_model_report *r)
   lua_setfield(L, -2, "members");
 
   set_str(L, "chat_template", r->chat_template);
+  if (r->ntemplates) {
+    lua_createtable(L, (int)r->ntemplates, 0);
+    for (i = 0; i < r->ntemplates; i++) {
+      lua_createtable(L, 0, 2);
+      set_str(L, "name", r->template_names[i]);
+      set_str(L, "text", r->templates[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "chat_templates");
+  }
   if (r->nexternal) {
     lua_createtable(L, (int)r->nexternal, 0);
     for (i = 0; i < r->nexternal; i++) {

@@ -341,6 +341,13 @@ static void check_format(scanner *sc, sniffed kind, mlg_stream *s, uint64_t size
       sc->r->chat_template = info.chat_template;
       info.chat_template = NULL;
     }
+    if (rc == 0 && info.ntemplates && !sc->r->ntemplates) {
+      sc->r->templates = info.templates;
+      sc->r->template_names = info.template_names;
+      sc->r->ntemplates = info.ntemplates;
+      info.templates = info.template_names = NULL;
+      info.ntemplates = 0;
+    }
     mlg_gguf_info_free(&info);
   } else if (kind == SN_ONNX) {
     mlg_onnx_info info;
@@ -892,6 +899,12 @@ void mlg_model_report_free(mlg_model_report *r)
   free(r->members);
   mlg_issues_free(&r->issues);
   free(r->chat_template);
+  for (i = 0; i < r->ntemplates; i++) {
+    free(r->templates[i]);
+    free(r->template_names[i]);
+  }
+  free(r->templates);
+  free(r->template_names);
   for (i = 0; i < r->nexternal; i++)
     free(r->external[i]);
   free(r->external);

@@ -70,7 +70,10 @@ typedef struct mlg_model_report {
   size_t nmembers;
   mlg_issues issues;           /* structural issues, incl. pickle errors */
   unsigned pickles;            /* pickle streams scanned */
-  char *chat_template;         /* GGUF, malloc'd or NULL */
+  char *chat_template;         /* GGUF main (or first) chat template, or NULL */
+  char **template_names;       /* GGUF: every chat template ("" = the main one) */
+  char **templates;
+  size_t ntemplates;
   char **external;             /* ONNX external data locations */
   size_t nexternal;
 } mlg_model_report;

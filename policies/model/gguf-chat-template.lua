@@ -19,8 +19,9 @@ return mlgate.policy {
   id = "model/gguf-chat-template",
   title = "GGUF chat templates must not reach Python internals",
   description = [[
-GGUF models carry a Jinja chat template (tokenizer.chat_template) that
-inference servers render for every request. Templates need loops,
+GGUF models carry Jinja chat templates (tokenizer.chat_template, and named
+ones such as tokenizer.chat_template.tool_use) that inference servers render
+for every request. Templates need loops,
 conditions, filters and namespace(); they never need Python dunder
 attributes (__class__, __globals__, __subclasses__), attributes of Jinja's
 global helpers (lipsum, cycler, joiner), the attr filter or Python module
@@ -43,18 +44,24 @@ chat templates with jinja2.sandbox.ImmutableSandboxedEnvironment.]],
   check = function(file, ctx)
     local r, err = mlgate.model.scan(file.path)
     if not r then return ctx:error(err) end
-    local t = r.chat_template
-    if not t then return end
-    for _, g in ipairs(GADGETS) do
-      local s, e = mlgate.re.find(t, g[1])
-      if s then
-        ctx:fail{
-          key = g[1],
-          message = ("the chat template uses %s (%q at character %d), which renders as code "
-            .. "execution on servers without a sandboxed Jinja environment; replace the "
-            .. "template with the model authors' one"):format(g[2], t:sub(s, math.min(e, s + 40)), s),
-          details = {match = t:sub(s, math.min(e, s + 80)), pattern = g[1]},
-        }
+    -- the main template and the named ones (tool use, RAG, ...): servers
+    -- render whichever the request selects
+    for _, tpl in ipairs(r.chat_templates or {}) do
+      local t = tpl.text
+      local which = tpl.name == "" and "the chat template"
+        or ("the chat template '%s'"):format(tpl.name)
+      for _, g in ipairs(GADGETS) do
+        local s, e = mlgate.re.find(t, g[1])
+        if s then
+          ctx:fail{
+            key = tpl.name .. "@" .. g[1],
+            message = ("%s uses %s (%q at character %d), which renders as code execution on "
+              .. "servers without a sandboxed Jinja environment; replace the template with "
+              .. "the model authors' one"):format(which, g[2], t:sub(s, math.min(e, s + 40)), s),
+            details = {template = tpl.name, match = t:sub(s, math.min(e, s + 80)),
+                       pattern = g[1]},
+          }
+        end
       end
     end
   end,
