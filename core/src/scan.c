@@ -68,7 +68,9 @@ int mlg_scan(mlg_report **out, const mlg_scan_opts *o, mlg_err *err)
     if (mlg_eval(&one, &eo, err) != 0 && !one)
       return err ? err->code : MLG_ENOMEM;
     prefix = prefix_of(o->paths[i]);
-    rc = prefix ? mlg_report_merge(all, one, prefix, err) : mlg_err_set(err, MLG_ENOMEM, "out of memory");
+    /* a path that could not be opened is already named in full */
+    rc = !prefix ? mlg_err_set(err, MLG_ENOMEM, "out of memory")
+                 : mlg_report_merge(all, one, one->files ? prefix : NULL, err);
     all->fail_on = one->fail_on;
     free(prefix);
     mlg_report_free(one);
