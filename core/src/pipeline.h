@@ -1,0 +1,166 @@
+/*
+ * The typed pipeline model: CI definitions parsed once, in C, into a
+ * platform-neutral tree that pipeline-gate policies read through
+ * mlgate.pipeline.load(path). GitHub Actions workflows and actions,
+ * Dependabot and pre-commit configs come from pipeline_gha*.c; GitLab CI
+ * and Jenkins builders (next) produce the same shape where the concepts
+ * exist (jobs, steps/scripts, images, variables, triggers).
+ *
+ * The model is an mlg_node tree (maps, sequences, scalars) in its own
+ * document, so it crosses into Lua with the generic lazy converter and is
+ * cached per file in the evaluating child. Keys are snake_case; an absent
+ * optional key is absent, never null. Every object that a finding may point
+ * at carries `line` and `col` (1-based, of its key unless said otherwise)
+ * and, for jobs, steps and expressions, a `route` ("jobs.build.steps[2]",
+ * steps counted from 0 as zizmor does) that names it.
+ *
+ * ## Value objects (`val`)
+ * Scalars a rule may search or point into are objects, not bare strings:
+ *   {text, line, col, offset, end_offset, style, map?, key_line, key_col}
+ * text: the scalar's value as YAML gives it (booleans and numbers as written
+ * in canonical form: "true", "3"); line/col/offset: where the value's first
+ * character is in the file (for block scalars `|`/`>` the first content
+ * line, not the indicator); style: "plain", "single", "double", "literal",
+ * "folded"; map: present when the value spans several source lines, a flat
+ * integer sequence {text_off, line, col, text_off, line, col, ...} (text_off
+ * 0-based into text, ascending) giving the file position at each point where
+ * the text continues on a new source line, so that the file position of any
+ * text offset is the last entry at or before it plus the distance (exact for
+ * plain, literal, folded and single-quoted styles; close for double-quoted
+ * escapes). key_line/key_col: the key holding the value.
+ *
+ * ## Key/value lists (`kv`), used for env, with, outputs, secrets, inputs
+ *   [{name, value = val | nil (containers), vtype = "string"|"bool"|"int"|
+ *     "float"|"null"|"map"|"seq", line, col (of the key)}] in file order.
+ *
+ * ## GitHub Actions workflow (kind = "workflow")
+ *   platform = "github", kind, path, line = 1, col = 1
+ *   name = val?                        top-level name
+ *   on = {line, col, events = [event], names = {push = true, ...}}
+ *     event = {name, line, col, types = [string]?, branches, branches_ignore,
+ *              tags, tags_ignore, paths, paths_ignore = [string]?,
+ *              inputs = [input]? (workflow_dispatch, workflow_call),
+ *              secrets = [kv]? and outputs = [kv]? (workflow_call),
+ *              crons = [val]? (schedule), workflows = [string]? (workflow_run)}
+ *     input = {name, line, col, type?, required = bool?, default = val?,
+ *              options = [string]?, description = val?}
+ *   permissions = perm?                absent when the key is absent
+ *     perm = {line, col, kind = "read-all"|"write-all"|"none" (`{}`)|"map"|
+ *             "expr"|"invalid", scopes = [{name, level, line, col,
+ *             comment?}], levels = {contents = "read", ...}}
+ *             comment: text of a comment on the scope's line, without '#'
+ *   env = [kv]?  defaults = {shell = val?, working_directory = val?, line, col}?
+ *   concurrency = {group = val?, cancel_in_progress = val?, line, col}?
+ *   jobs = [job]
+ *   exprs = [expr]                     every ${{ }} in the file, file order
+ *   comments = [{line, col, text}]     every comment (for suppressions)
+ *
+ *   job = {id, line, col, route = "jobs.<id>", name = val?,
+ *          kind = "normal"|"reusable",
+ *          runs_on = {labels = [val], group = val?, line, col, expr = bool}?,
+ *          permissions = perm?, env = [kv]?, defaults?, concurrency?,
+ *          cond = val? (`if:` as written), needs = [string]?,
+ *          environment = {name = val?, url = val?, line, col}?,
+ *          container = image?, services = [{name, line, col, image = image}]?,
+ *          strategy = {line, col, matrix = {line, col, expr = bool,
+ *                      keys = {name = [val]}, include = [raw], exclude = [raw]}?,
+ *                      fail_fast = val?}?,
+ *          outputs = [kv]?, timeout_minutes = val?, continue_on_error = val?,
+ *          uses = uses? (reusable), with = [kv]?,
+ *          secrets = {line, col, inherit = bool, items = [kv]}?,
+ *          steps = [step] (empty for reusable calls)}
+ *   step = {index (1-based), line, col (of its first key), route, job = id?,
+ *           id = val?, name = val?, cond = val?, uses = uses?, run = val?,
+ *           shell = val?, working_directory = val?, with = [kv]?, env = [kv]?,
+ *           continue_on_error = val?, timeout_minutes = val?}
+ *   uses = {raw, line, col (of the value text), key_line, kind =
+ *           "action"|"reusable"|"docker"|"local"|"invalid", owner?, repo?,
+ *           subpath?, ref?, pin = "sha"|"short-sha"|"tag"|"branch"|"none"|
+ *           "local"|"expr" (actions: "tag" for version-like refs such as
+ *           v4, v1.2.3, 2.0; "branch" otherwise — a guess offline), image =
+ *           image? (docker), comment? (text of a comment on that line)}
+ *   image = {raw, line, col, registry?, name, tag?, digest?, pin = "digest"|
+ *            "tag"|"latest" (`:latest` or no tag)|"expr"|"none" (empty),
+ *            credentials = {username = val?, password = val?, line, col}?,
+ *            env = [kv]?, options = val?}
+ *            (a plain `container: python:3` string is an image with the
+ *            position of that string; a `container:` mapping takes the
+ *            position of its `image:` value)
+ *   expr = {text (inside the braces, as written), line, col (of "${{"),
+ *           end_line, end_col, offset, end_offset (file bytes, after "}}"),
+ *           field (the key whose value holds it: "run", "with", "env",
+ *           "if", "name", "uses", "runs-on", "image", "environment",
+ *           "concurrency", "outputs", "secrets", "matrix", "inputs",
+ *           "default", "args", "entrypoint", "working-directory", "shell",
+ *           "other"), key? (the entry name for with/env/outputs/secrets),
+ *           route (of the containing value, e.g.
+ *           "jobs.build.steps[1].with.script"), job = id?, step = index?,
+ *           fenced = bool (written as ${{ }}; false for a bare `if:`)}
+ *     An `if:` without ${{ }} becomes one expr with fenced = false whose
+ *     text is the whole condition.
+ *
+ * ## GitHub action (kind = "action", action.yml / action.yaml)
+ *   platform, kind, path, name = val?, description = val?,
+ *   inputs = [input], outputs = [kv],
+ *   runs = {line, col, using = val, main = val?, pre = val?, post = val?,
+ *           image = image? (docker://...) | val ("Dockerfile"),
+ *           entrypoint = val?, args = [val]?, env = [kv]?, steps = [step]},
+ *   steps = the same list as runs.steps (composite), exprs, comments
+ *
+ * ## Dependabot (kind = "dependabot", .github/dependabot.y{a,}ml)
+ *   version = val, updates = [{line, col, ecosystem = val, directory = val?,
+ *     directories = [val]?, schedule = {interval = val?, line, col}?,
+ *     cooldown = {line, col, default_days = val?, semver_major_days = val?,
+ *                 semver_minor_days = val?, semver_patch_days = val?}?,
+ *     insecure_external_code_execution = val?, registries = [val]?,
+ *     groups = [{name, line, col}]?}],
+ *   registries = [{name, line, col, type = val?, url = val?}], comments
+ *
+ * ## pre-commit (kind = "precommit", .pre-commit-config.y{a,}ml)
+ *   repos = [{line, col, repo = val, rev = val?, hooks = [{id = val, line,
+ *            col}]}], comments
+ *
+ * Validation: the loader refuses (MLG_EPARSE, "NAME:LINE:COL: message")
+ * what GitHub itself would refuse to run: invalid YAML, an empty document,
+ * a top level that is not a mapping, unknown keys at workflow, job, step
+ * and action level (with the accepted keys in the message), a workflow
+ * without `on` or `jobs`, a job with neither `runs-on` nor `uses`, a step
+ * with neither or both of `uses`/`run`, an action without `runs.using`,
+ * duplicate mapping keys. What GitHub accepts but is questionable is
+ * left to policies (pipeline/schema reports it).
+ */
+#ifndef MLG_PIPELINE_H
+#define MLG_PIPELINE_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "node.h"
+
+typedef enum mlg_pipeline_kind {
+  MLG_PK_UNKNOWN = 0, /* not a CI definition this loader knows */
+  MLG_PK_GHA_WORKFLOW,
+  MLG_PK_GHA_ACTION,
+  MLG_PK_DEPENDABOT,
+  MLG_PK_PRECOMMIT
+} mlg_pipeline_kind;
+
+/* The kind a workspace path names (".github/workflows/x.yml",
+ * "sub/action.yaml", ".github/dependabot.yml", ".pre-commit-config.yaml"),
+ * or MLG_PK_UNKNOWN. */
+mlg_pipeline_kind mlg_pipeline_kind_of_path(const char *path);
+
+/* Parses and models one file. kind: from the path, or MLG_PK_UNKNOWN to
+ * decide by content (a mapping with `jobs` is a workflow, with `runs` an
+ * action, with `updates` a Dependabot config, with `repos` a pre-commit
+ * config); a document that is none of them is MLG_ENOENT with *out NULL
+ * (not an error for callers judging arbitrary YAML files). On success *out
+ * is a new document whose root is the model. name: used in messages and
+ * stored as `path`. */
+int mlg_pipeline_load(mlg_doc **out, const char *text, size_t len, const char *name,
+                      mlg_pipeline_kind kind, mlg_err *err);
+
+/* The model's kind name: "workflow", "action", "dependabot", "precommit". */
+const char *mlg_pipeline_kind_name(mlg_pipeline_kind kind);
+
+#endif
