@@ -17,8 +17,8 @@ typedef struct task_state {
   int got_meta, meta_ok, done_seen;
   int rejected;     /* metadata invalid: the rest of its output is ignored */
   int load_error;
-  char *last_file;
   int current_gate; /* begun and not ended, or -1 */
+  int requeue;      /* its batch died under another policy: run it again */
   unsigned logs;
 } task_state;
 
@@ -27,16 +27,17 @@ typedef struct run_ctx {
   const mlg_engine_opts *o;
   mlg_report *r;
   task_state *tasks;
-  const size_t *idx;
+  size_t ntasks;
+  size_t ndone;       /* policies finished (for progress) */
   mlg_err *first_err; /* metadata-only runs without a report */
   int failed;
   mlg_job job;        /* what the children run */
 } run_ctx;
 
-static int child_main(void *ud, size_t task, int out_fd)
+static int child_main(void *ud, size_t batch, int out_fd)
 {
   run_ctx *c = ud;
-  return mlg_policy_child(&c->job, task, out_fd);
+  return mlg_policy_child(&c->job, batch, out_fd);
 }
 
 static const char *policy_name(const run_ctx *c, const task_state *t)
@@ -173,13 +174,15 @@ static void print_log(const run_ctx *c, const task_state *t, const mlg_node *rec
   mlg_buf_free(&line);
 }
 
-static void on_line(void *ud, size_t task, const char *text, size_t len)
+static void on_line(void *ud, size_t batch, const char *text, size_t len)
 {
   run_ctx *c = ud;
-  task_state *t = &c->tasks[task];
-  mlg_policy *p = &c->set->items[t->policy];
+  const size_t *b = c->job.order + c->job.batch_off[batch];
+  size_t nb = c->job.batch_off[batch + 1] - c->job.batch_off[batch], k;
+  task_state *t = &c->tasks[b[0]];
+  mlg_policy *p;
   mlg_doc *doc = NULL;
-  const mlg_node *rec;
+  const mlg_node *rec, *pn;
   const char *type;
   mlg_err e;
 
@@ -188,6 +191,21 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
     return;
   }
   rec = doc->root;
+  /* Records come from the engine's own child code, which always names the
+   * policy; one that names a policy outside the batch is dropped. */
+  pn = mlg_map_get(rec, "p");
+  if (!pn || pn->type != MLG_INT) {
+    mlg_doc_free(doc);
+    return;
+  }
+  for (k = 0; k < nb && (int64_t)b[k] != pn->u.integer; k++)
+    ;
+  if (k == nb) {
+    mlg_doc_free(doc);
+    return;
+  }
+  t = &c->tasks[b[k]];
+  p = &c->set->items[t->policy];
   type = rec_str(rec, "t");
   if (!type || t->rejected) {
     mlg_doc_free(doc);
@@ -214,11 +232,6 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
     t->current_gate = mlg_gate_parse(rec_str(rec, "gate"));
   } else if (strcmp(type, "end") == 0) {
     t->current_gate = -1;
-    free(t->last_file);
-    t->last_file = NULL;
-  } else if (strcmp(type, "file") == 0) {
-    free(t->last_file);
-    t->last_file = rec_str(rec, "path") ? strdup(rec_str(rec, "path")) : NULL;
   } else if (strcmp(type, "finding") == 0) {
     on_finding(c, t, rec);
   } else if (strcmp(type, "error") == 0) {
@@ -246,20 +259,44 @@ static void on_line(void *ud, size_t task, const char *text, size_t len)
       print_log(c, t, rec);
   } else if (strcmp(type, "done") == 0) {
     t->done_seen = 1;
+    c->ndone++;
   }
   mlg_doc_free(doc);
 }
 
-static void on_end(void *ud, size_t task, const mlg_child_result *res)
+/* Removes what a policy reported in a batch that died under another one:
+ * it runs again from the start on its own. */
+static void rollback(run_ctx *c, task_state *t)
 {
-  run_ctx *c = ud;
-  task_state *t = &c->tasks[task];
+  mlg_report *r = c->r;
+  const char *name = policy_name(c, t);
+  size_t i, n;
+
+  if (r) {
+    for (i = n = 0; i < r->nfindings; i++)
+      if (strcmp(r->findings[i].policy, name) != 0)
+        r->findings[n++] = r->findings[i];
+    r->nfindings = n;
+    for (i = n = 0; i < r->nerrors; i++)
+      if (strcmp(r->errors[i].policy, name) != 0)
+        r->errors[n++] = r->errors[i];
+    r->nerrors = n;
+  }
+  t->got_meta = t->meta_ok = t->done_seen = t->rejected = t->load_error = 0;
+  t->current_gate = -1;
+  t->logs = 0;
+  t->requeue = 1;
+}
+
+static void report_death(run_ctx *c, task_state *t, const mlg_child_result *res,
+                         const char *file)
+{
   const mlg_config *cfg = c->o->cfg;
   char msg[1024], sig[96], during[600] = "";
   uint64_t time_ms = cfg && cfg->limits.time_ms ? cfg->limits.time_ms : 5000;
 
-  if (t->last_file)
-    snprintf(during, sizeof during, " while checking '%s'", t->last_file);
+  if (file && *file)
+    snprintf(during, sizeof during, " while checking '%s'", file);
   else if (t->current_gate >= 0)
     snprintf(during, sizeof during, " in the %s gate",
              mlg_gate_name((mlg_gate)t->current_gate));
@@ -287,18 +324,46 @@ static void on_end(void *ud, size_t task, const mlg_child_result *res)
                mlg_signal_name(res->status, sig, sizeof sig), during);
     break;
   case MLG_CHILD_EXITED:
-    if (res->status != 0 && !t->load_error)
+    if (res->status != 0)
       snprintf(msg, sizeof msg, "policy evaluation exited with status %d%s", res->status,
                during);
-    else if (res->status == 0 && !t->done_seen)
+    else
       snprintf(msg, sizeof msg, "policy evaluation ended before finishing%s", during);
     break;
   }
   if (msg[0] && !t->rejected)
-    add_error(c, t, t->current_gate, t->last_file ? t->last_file : "", msg,
-              c->set->items[t->policy].path);
-  free(t->last_file);
-  t->last_file = NULL;
+    add_error(c, t, t->current_gate, file ? file : "", msg, c->set->items[t->policy].path);
+}
+
+static void on_end(void *ud, size_t batch, const mlg_child_result *res)
+{
+  run_ctx *c = ud;
+  const size_t *b = c->job.order + c->job.batch_off[batch];
+  size_t nb = c->job.batch_off[batch + 1] - c->job.batch_off[batch], k, open = 0;
+  int64_t blamed = -1;
+
+  for (k = 0; k < nb; k++)
+    if (!c->tasks[b[k]].done_seen)
+      open++;
+  if (open == 0)
+    return;
+  /* The policy the child was busy with takes the blame; when it cannot be
+   * told (or the batch was a single policy), every open policy does. */
+  for (k = 0; k < nb; k++)
+    if ((int64_t)b[k] == res->watch.item && !c->tasks[b[k]].done_seen)
+      blamed = res->watch.item;
+  for (k = 0; k < nb; k++) {
+    task_state *t = &c->tasks[b[k]];
+    if (t->done_seen)
+      continue;
+    if (blamed >= 0 && (int64_t)b[k] != blamed && res->end != MLG_CHILD_EXITED) {
+      rollback(c, t);
+      continue;
+    }
+    report_death(c, t, res, (int64_t)b[k] == blamed ? res->watch.path : NULL);
+    t->done_seen = 1;
+    c->ndone++;
+  }
 }
 
 static void on_tick(void *ud, size_t done, size_t total)
@@ -306,8 +371,56 @@ static void on_tick(void *ud, size_t done, size_t total)
   run_ctx *c = ud;
   if (!c->o->progress)
     return;
-  fprintf(stderr, "\rmlgate: %zu/%zu policies evaluated", done, total);
+  (void)done;
+  (void)total;
+  fprintf(stderr, "\rmlgate: %zu/%zu policies evaluated", c->ndone, c->ntasks);
   fflush(stderr);
+}
+
+static unsigned cpu_count(void)
+{
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
+}
+
+/* Splits the tasks into batches: policies of the same gates together (so
+ * they share the child's caches of parsed files), each group cut into as
+ * many batches as there are children running at once. Fills order and
+ * off (nbatches + 1 entries); returns the batch count and the largest. */
+static size_t make_batches(const run_ctx *c, const size_t *todo, size_t n, unsigned jobs,
+                           size_t *order, size_t *off, size_t *largest)
+{
+  size_t i, j, nb = 0, placed = 0;
+  unsigned char *used = calloc(n ? n : 1, 1);
+
+  *largest = 0;
+  if (!used)
+    return 0;
+  for (i = 0; i < n; i++) {
+    const mlg_policy *pi = &c->set->items[c->tasks[todo[i]].policy];
+    size_t m = 0, per, k, start = placed;
+    if (used[i])
+      continue;
+    for (j = i; j < n; j++) {
+      const mlg_policy *pj = &c->set->items[c->tasks[todo[j]].policy];
+      if (!used[j] && pj->gates == pi->gates) {
+        used[j] = 1;
+        order[placed++] = todo[j];
+        m++;
+      }
+    }
+    per = (m + jobs - 1) / jobs;
+    for (k = 0; k < m; k += per) {
+      off[nb++] = start + k;
+      if (per > *largest && m - k >= per)
+        *largest = per;
+      if (m - k < per && m - k > *largest)
+        *largest = m - k;
+    }
+  }
+  off[nb] = placed;
+  free(used);
+  return nb;
 }
 
 int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_engine_opts *o,
@@ -317,8 +430,9 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   mlg_job *job = &c.job;
   mlg_pool pool;
   int keep[1];
-  size_t i;
-  int rc;
+  size_t i, *todo = NULL, *order = NULL, *off = NULL, ntodo, largest;
+  unsigned jobs = o->jobs ? o->jobs : cpu_count();
+  int rc = 0, round;
 
   if (n == 0)
     return 0;
@@ -326,21 +440,30 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   c.set = set;
   c.o = o;
   c.r = r;
-  c.idx = idx;
+  c.ntasks = n;
   c.first_err = err;
   if (err)
     mlg_err_clear(err);
   c.tasks = calloc(n, sizeof *c.tasks);
-  if (!c.tasks)
-    return mlg_err_set(err, MLG_ENOMEM, "out of memory");
+  todo = calloc(n, sizeof *todo);
+  order = calloc(n, sizeof *order);
+  off = calloc(n + 1, sizeof *off);
+  if (!c.tasks || !todo || !order || !off) {
+    rc = mlg_err_set(err, MLG_ENOMEM, "out of memory");
+    goto done;
+  }
   for (i = 0; i < n; i++) {
     c.tasks[i].policy = idx[i];
     c.tasks[i].current_gate = -1;
+    todo[i] = i;
   }
+  ntodo = n;
 
   job->set = set;
   job->tasks = idx;
   job->ntasks = n;
+  job->order = order;
+  job->batch_off = off;
   job->ws = o->ws;
   job->cfg = o->cfg;
   job->gates = o->ws ? o->gates : 0;
@@ -349,8 +472,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   job->all_files = o->all_files;
 
   memset(&pool, 0, sizeof pool);
-  pool.ntasks = n;
-  pool.jobs = o->jobs;
+  pool.jobs = jobs;
   pool.limits.time_ms = o->cfg && o->cfg->limits.time_ms ? o->cfg->limits.time_ms : 5000;
   pool.limits.memory_bytes =
     o->cfg && o->cfg->limits.memory_bytes ? o->cfg->limits.memory_bytes : (uint64_t)256 << 20;
@@ -364,19 +486,43 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   pool.on_end = on_end;
   pool.on_tick = on_tick;
   pool.ud = &c;
-  rc = mlg_pool_run(&pool, err);
+
+  /* Round 0 runs batches; a batch that died under one policy sends the
+   * others back, and round 1 runs each of them alone. */
+  for (round = 0; round < 2 && ntodo && rc == 0; round++) {
+    size_t nb;
+    if (round == 0) {
+      nb = make_batches(&c, todo, ntodo, jobs, order, off, &largest);
+    } else {
+      for (i = 0; i < ntodo; i++) {
+        order[i] = todo[i];
+        off[i] = i;
+      }
+      off[ntodo] = ntodo;
+      nb = ntodo;
+      largest = 1;
+    }
+    pool.ntasks = nb;
+    pool.limits.total_ms = pool.limits.time_ms * (largest ? largest : 1) + 1000;
+    rc = mlg_pool_run(&pool, err);
+    for (i = ntodo = 0; i < n; i++)
+      if (c.tasks[i].requeue) {
+        c.tasks[i].requeue = 0;
+        todo[ntodo++] = i;
+      }
+  }
   if (o->progress) {
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
   }
-  for (i = 0; i < n; i++)
-    free(c.tasks[i].last_file);
+  if (rc == 0 && !r && c.failed)
+    rc = err ? err->code : MLG_EPOLICY;
+done:
   free(c.tasks);
-  if (rc != 0)
-    return rc;
-  if (!r && c.failed)
-    return err ? err->code : MLG_EPOLICY;
-  return 0;
+  free(todo);
+  free(order);
+  free(off);
+  return rc;
 }
 
 int mlg_engine_check_ids(mlg_policy_set *set, mlg_report *r, mlg_err *err)

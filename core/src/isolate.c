@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -32,13 +33,40 @@ typedef struct slot {
   int status;    /* wait status once reaped */
   mlg_buf in;
   mlg_child_end forced; /* set when the parent killed it */
+  mlg_watch *watch;     /* shared with the child */
 } slot;
 
-static uint64_t now_ms(void)
+static mlg_watch *self_watch;
+
+uint64_t mlg_now_ms(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define now_ms mlg_now_ms
+
+mlg_watch *mlg_watch_self(void)
+{
+  return self_watch;
+}
+
+void mlg_watch_set(uint64_t deadline_ms, int item, int gate, const char *path)
+{
+  mlg_watch *w = self_watch;
+  size_t n = path ? strlen(path) : 0;
+  if (!w)
+    return;
+  if (n >= sizeof w->path)
+    n = sizeof w->path - 1;
+  /* The deadline last: the parent must not apply a new deadline to the
+   * old item. Plain stores are fine for what it is used for. */
+  w->item = item;
+  w->gate = gate;
+  memcpy(w->path, path ? path : "", n);
+  w->path[n] = '\0';
+  __atomic_store_n(&w->deadline_ms, deadline_ms, __ATOMIC_RELEASE);
 }
 
 int mlg_write_all(int fd, const void *buf, size_t len)
@@ -97,7 +125,8 @@ static void child_setup(const mlg_pool *pool, int out_fd)
 {
   int devnull, fd;
   struct itimerval it;
-  rlim_t cpu = (rlim_t)((pool->limits.time_ms + 999) / 1000 + 1);
+  uint64_t total = pool->limits.total_ms ? pool->limits.total_ms : pool->limits.time_ms;
+  rlim_t cpu = (rlim_t)((total + 999) / 1000 + 1);
   sigset_t none;
 
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -155,9 +184,9 @@ static void child_setup(const mlg_pool *pool, int out_fd)
     set_limit(RLIMIT_AS, (rlim_t)(pool->limits.memory_bytes + ((uint64_t)1 << 30)));
 #endif
   memset(&it, 0, sizeof it);
-  it.it_value.tv_sec = (time_t)(pool->limits.time_ms / 1000);
-  it.it_value.tv_usec = (suseconds_t)(pool->limits.time_ms % 1000) * 1000;
-  if (pool->limits.time_ms)
+  it.it_value.tv_sec = (time_t)(total / 1000);
+  it.it_value.tv_usec = (suseconds_t)(total % 1000) * 1000;
+  if (total)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -168,6 +197,9 @@ static int spawn(const mlg_pool *pool, slot *s, size_t task, mlg_err *err)
 
   if (pipe2(p, O_CLOEXEC) != 0)
     return mlg_err_set(err, MLG_EIO, "cannot create a pipe: %s", strerror(errno));
+  memset(s->watch, 0, sizeof *s->watch);
+  s->watch->item = -1;
+  s->watch->gate = -1;
   fflush(stdout);
   fflush(stderr);
   pid = fork();
@@ -179,13 +211,18 @@ static int spawn(const mlg_pool *pool, slot *s, size_t task, mlg_err *err)
   if (pid == 0) {
     int status;
     close(p[0]);
+    self_watch = s->watch;
     child_setup(pool, p[1]);
     status = pool->run(pool->ud, task, p[1]);
     _exit(status & 0xff);
   }
   close(p[1]);
   (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-  memset(s, 0, sizeof *s);
+  {
+    mlg_watch *w = s->watch;
+    memset(s, 0, sizeof *s);
+    s->watch = w;
+  }
   s->active = 1;
   s->task = task;
   s->pid = pid;
@@ -273,6 +310,8 @@ static void finish_slot(const mlg_pool *pool, slot *s)
     pool->on_line(pool->ud, s->task, s->in.ptr, s->in.len);
   memset(&res, 0, sizeof res);
   res.elapsed_ms = now_ms() - s->start_ms;
+  res.watch = *s->watch;
+  res.watch.path[sizeof res.watch.path - 1] = '\0';
   if (s->forced != MLG_CHILD_EXITED) {
     res.end = s->forced;
     res.status = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -289,6 +328,17 @@ static void finish_slot(const mlg_pool *pool, slot *s)
   pool->on_end(pool->ud, s->task, &res);
 }
 
+/* The child's own deadline when it set one, else the pool's; never past
+ * its whole-life cap. */
+static uint64_t slot_deadline(const mlg_pool *pool, const slot *s)
+{
+  uint64_t w = __atomic_load_n(&s->watch->deadline_ms, __ATOMIC_ACQUIRE);
+  uint64_t d = w ? w + GRACE_MS : s->deadline_ms;
+  if (pool->limits.total_ms && (!d || d > s->start_ms + pool->limits.total_ms + GRACE_MS))
+    d = s->start_ms + pool->limits.total_ms + GRACE_MS;
+  return d;
+}
+
 static unsigned default_jobs(void)
 {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -303,6 +353,7 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
 {
   unsigned jobs = pool->jobs ? pool->jobs : default_jobs();
   slot slots[MAX_JOBS];
+  mlg_watch *watches;
   struct pollfd pfd[MAX_JOBS];
   unsigned slot_of[MAX_JOBS];
   size_t next = 0, done = 0, i;
@@ -312,6 +363,13 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
   if (jobs > MAX_JOBS)
     jobs = MAX_JOBS;
   memset(slots, 0, sizeof slots);
+  watches = mmap(NULL, MAX_JOBS * sizeof *watches, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (watches == MAP_FAILED)
+    return mlg_err_set(err, MLG_ENOMEM, "cannot map memory for the children: %s",
+                       strerror(errno));
+  for (i = 0; i < MAX_JOBS; i++)
+    slots[i].watch = &watches[i];
 
   while (done < pool->ntasks) {
     unsigned active = 0, j;
@@ -327,16 +385,22 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
     }
     if (rc != 0 && next < pool->ntasks) {
       /* Could not start the rest: report them as failed, fail closed. */
-      mlg_child_result res = {MLG_CHILD_SIGNALED, 0, 0};
+      mlg_child_result res;
+      memset(&res, 0, sizeof res);
+      res.end = MLG_CHILD_SIGNALED;
+      res.watch.item = -1;
+      res.watch.gate = -1;
       for (; next < pool->ntasks; next++, done++)
         pool->on_end(pool->ud, next, &res);
     }
     t = now_ms();
     for (j = 0; j < jobs; j++) {
       slot *sl = &slots[j];
+      uint64_t deadline;
       if (!sl->active)
         continue;
-      if (sl->deadline_ms && t >= sl->deadline_ms)
+      deadline = slot_deadline(pool, sl);
+      if (deadline && t >= deadline)
         kill_slot(sl, MLG_CHILD_TIMEOUT);
       if (sl->eof) {
         if (reap(sl, 0)) {
@@ -352,8 +416,8 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
       pfd[active].revents = 0;
       slot_of[active] = j;
       active++;
-      if (sl->deadline_ms && sl->deadline_ms - t < (uint64_t)timeout)
-        timeout = (int)(sl->deadline_ms > t ? sl->deadline_ms - t : 0);
+      if (deadline && deadline - t < (uint64_t)timeout)
+        timeout = (int)(deadline > t ? deadline - t : 0);
     }
     if (!active && done >= pool->ntasks)
       break;
@@ -385,5 +449,6 @@ int mlg_pool_run(const mlg_pool *pool, mlg_err *err)
       pool->on_tick(pool->ud, done, pool->ntasks);
     }
   }
+  munmap(watches, MAX_JOBS * sizeof *watches);
   return rc;
 }

@@ -20,10 +20,31 @@
 #include "err.h"
 
 typedef struct mlg_isolate_limits {
-  uint64_t time_ms;      /* wall clock; the parent kills at time_ms + grace */
+  uint64_t time_ms;      /* wall clock; the parent kills at time_ms + grace
+                          * unless the child sets its own deadline (mlg_watch) */
+  uint64_t total_ms;     /* the child's whole life (alarm, CPU rlimit); 0 = time_ms */
   uint64_t memory_bytes; /* address-space backstop is memory_bytes + 1 GiB */
   uint64_t output_bytes; /* most bytes a child may send; 0 = 256 MiB */
 } mlg_isolate_limits;
+
+/* A page shared between a child and the parent: what the child is doing
+ * now. The child updates it with plain stores (no system call, so it can
+ * be done per file); the parent's watchdog reads the deadline, and the
+ * parent gets a copy when the child is gone, to say what it died doing.
+ * Torn reads of `path` are harmless: it is only used in messages. */
+typedef struct mlg_watch {
+  uint64_t deadline_ms; /* CLOCK_MONOTONIC ms; 0 = the pool's deadline */
+  int32_t item;         /* caller-defined (engine: policy within a batch), -1 */
+  int32_t gate;         /* caller-defined, -1 */
+  char path[1024];      /* NUL-terminated, may be cut short */
+} mlg_watch;
+
+/* In a child: its watch page (NULL in the parent). */
+mlg_watch *mlg_watch_self(void);
+/* Sets deadline, item, gate and path (NULL = "") of the child's page. */
+void mlg_watch_set(uint64_t deadline_ms, int item, int gate, const char *path);
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t mlg_now_ms(void);
 
 /* How a child ended. */
 typedef enum mlg_child_end {
@@ -37,6 +58,7 @@ typedef struct mlg_child_result {
   mlg_child_end end;
   int status;     /* exit status, or the signal number */
   uint64_t elapsed_ms;
+  mlg_watch watch; /* the child's last word on what it was doing */
 } mlg_child_result;
 
 /* Runs in the child. out_fd is the write end of the record pipe. The

@@ -54,12 +54,22 @@ int mlg_lua_is_null(lua_State *L, int idx)
 
 int mlg_lua_emit(mlg_lua_env *env, const mlg_node *rec)
 {
-  mlg_buf out = MLG_BUF_INIT;
-  int rc = mlg_json_write(&out, rec, 0, NULL);
+  mlg_buf json = MLG_BUF_INIT, out = MLG_BUF_INIT;
+  int rc = mlg_json_write(&json, rec, 0, NULL);
+
+  /* Every record names its policy: {"p":K, ...} (records are maps). */
+  if (rc == 0 && env->task >= 0 && json.len >= 2 && json.ptr[0] == '{') {
+    rc = mlg_buf_printf(&out, "{\"p\":%ld%s", env->task, json.len > 2 ? "," : "");
+    if (rc == 0)
+      rc = mlg_buf_put(&out, json.ptr + 1, json.len - 1);
+  } else if (rc == 0) {
+    rc = mlg_buf_put(&out, json.ptr, json.len);
+  }
   if (rc == 0)
     rc = mlg_buf_putc(&out, '\n');
   if (rc == 0)
     rc = mlg_write_all(env->out_fd, out.ptr, out.len);
+  mlg_buf_free(&json);
   mlg_buf_free(&out);
   return rc;
 }

@@ -33,6 +33,7 @@ typedef struct mlg_lua_env {
   const mlg_ws *ws;
   const mlg_config *cfg;
   int out_fd;              /* record pipe to the parent */
+  long task;               /* "p" of every record (index in the job), or -1 */
   const char *policy_id;
   const char *policy_path; /* display path of the policy source */
   int gate;                /* mlg_gate being evaluated, -1 while loading */

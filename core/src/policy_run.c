@@ -7,11 +7,10 @@
 #include <lauxlib.h>
 
 #include "glob.h"
+#include "isolate.h"
 #include "lua_api.h"
 #include "sandbox.h"
 #include "scope.h"
-
-#define EXIT_LOAD 3
 
 /* Sends {"t": type, key: value, ...} built by the caller. */
 static int emit_simple(mlg_lua_env *env, const char *type, const char *k1, const char *v1,
@@ -235,75 +234,6 @@ typedef struct gate_stats {
   uint64_t files;
 } gate_stats;
 
-/* Evaluates one gate; returns MLG_ELIMIT when a limit ended the policy. */
-static int eval_gate(mlg_sandbox *sb, mlg_lua_env *env, const mlg_job *job, int tbl,
-                     const mlg_policy_cfg *pc, gate_stats *st)
-{
-  lua_State *L = sb->L;
-  const mlg_ws *ws = job->ws;
-  const char *globs[128];
-  size_t nglobs, i;
-  int ctx, check, run, rc = 0;
-  char where[300];
-  mlg_err e;
-  mlg_globs gl;
-
-  push_params(L, tbl, pc ? pc->params : NULL, job->params);
-  mlg_lua_push_ctx(L, -1);
-  ctx = lua_gettop(L);
-  lua_pushliteral(L, "check");
-  lua_rawget(L, tbl);
-  check = lua_gettop(L);
-  lua_pushliteral(L, "run");
-  lua_rawget(L, tbl);
-  run = lua_gettop(L);
-  nglobs = table_globs(L, tbl, globs, 128);
-  gl.items = (char **)globs;
-  gl.len = nglobs;
-  env->files = &gl;
-
-  if (lua_isfunction(L, check)) {
-    for (i = 0; i < ws->nfiles && rc == 0; i++) {
-      const mlg_file *f = &ws->files[i];
-      if (f->escapes)
-        continue;
-      /* A single file given on the command line, and everything given to
-       * mlgate scan, is judged by content. */
-      if (!ws->single && !job->all_files &&
-          (!mlg_scope_visible(job->cfg, env->gate, f->path) || !mlg_scope_any(&gl, f->path)))
-        continue;
-      st->files++;
-      env->current = f->path;
-      emit_simple(env, "file", "path", f->path, NULL, NULL);
-      lua_pushvalue(L, check);
-      lua_createtable(L, 0, 2);
-      lua_pushstring(L, f->path);
-      lua_setfield(L, -2, "path");
-      lua_pushinteger(L, (lua_Integer)f->size);
-      lua_setfield(L, -2, "size");
-      lua_pushvalue(L, ctx);
-      rc = mlg_sandbox_call(sb, 2, 0, where, sizeof where, &e);
-      if (rc != 0) {
-        emit_error(env, f->path, &e, where, sb->traceback);
-        rc = e.code == MLG_ELIMIT || env->limit_error ? MLG_ELIMIT : 0;
-      }
-    }
-  }
-  env->current = NULL;
-  if (rc == 0 && lua_isfunction(L, run)) {
-    lua_pushvalue(L, run);
-    lua_pushvalue(L, ctx);
-    rc = mlg_sandbox_call(sb, 1, 0, where, sizeof where, &e);
-    if (rc != 0) {
-      emit_error(env, "", &e, where, sb->traceback);
-      rc = e.code == MLG_ELIMIT || env->limit_error ? MLG_ELIMIT : 0;
-    }
-  }
-  env->files = NULL;
-  lua_settop(L, tbl);
-  return rc;
-}
-
 static int emit_end(mlg_lua_env *env, const mlg_sandbox *sb, const gate_stats *st)
 {
   mlg_doc *doc = mlg_doc_new(NULL);
@@ -319,81 +249,289 @@ static int emit_end(mlg_lua_env *env, const mlg_sandbox *sb, const gate_stats *s
   return rc;
 }
 
-int mlg_policy_child(void *ud, size_t task, int out_fd)
-{
-  const mlg_job *job = ud;
-  const mlg_policy *p = &job->set->items[job->tasks[task]];
-  const mlg_policy_cfg *pc = NULL;
+
+/* One policy of the batch: its own state, environment and budget. */
+typedef struct pol {
+  size_t task;                /* index into job->tasks (the "p" of records) */
+  const mlg_policy *p;
+  const mlg_policy_cfg *pc;
   mlg_lua_env env;
-  mlg_sandbox *sb = NULL;
-  char where[300];
+  mlg_sandbox *sb;
+  int tbl;                    /* the policy table in sb->L */
+  unsigned gates;             /* still to evaluate */
+  int used;                   /* the state has served a gate: reload for the next */
+  int ended;                  /* a load error or a limit ended it */
+  int ctx, check, run;        /* stack slots while a gate runs */
+  const char *globs[128];
+  mlg_globs gl;
+  uint64_t files;             /* files checked in the current gate */
+  uint64_t used_ms;           /* time spent in its code so far */
+  uint64_t budget_ms;
+} pol;
+
+/* Marks where the child is, for the parent's watchdog and crash reports. */
+static void watch(const pol *q, const char *path)
+{
+  uint64_t left = q->used_ms < q->budget_ms ? q->budget_ms - q->used_ms : 1;
+  mlg_watch_set(mlg_now_ms() + left, (int)q->task, q->env.gate, path);
+}
+
+static int emit_limit(pol *q, const char *path, const char *fmt, unsigned long long v)
+{
   mlg_err e;
-  unsigned gates;
-  int g, first = 1, tbl, status = 0;
+  mlg_err_set(&e, MLG_ELIMIT, fmt, v);
+  return emit_error(&q->env, path, &e, q->p->path, NULL);
+}
 
-  memset(&env, 0, sizeof env);
-  env.ws = job->ws;
-  env.cfg = job->cfg;
-  env.out_fd = out_fd;
-  env.policy_path = p->path;
-  env.gate = -1;
-  env.verbose = job->verbose;
-  env.read_cap = job->cfg && job->cfg->limits.read_bytes ? job->cfg->limits.read_bytes
-                                                         : (uint64_t)64 << 20;
-  env.max_findings = job->cfg && job->cfg->limits.findings ? job->cfg->limits.findings : 10000;
+/* Charges the time since t0; ends the policy past its budget (time spent
+ * in C that returned just before the parent's grace ran out). */
+static int charge(pol *q, uint64_t t0, const char *path)
+{
+  q->used_ms += mlg_now_ms() - t0;
+  if (q->used_ms <= q->budget_ms)
+    return 0;
+  emit_limit(q, path ? path : "", "exceeded its time limit of %llu ms",
+             (unsigned long long)q->budget_ms);
+  return MLG_ELIMIT;
+}
 
-  if (load(&sb, &env, job, p, where, sizeof where, &e) != 0) {
-    emit_simple(&env, "load_error", "message", e.msg, "where", where);
-    status = EXIT_LOAD;
-    goto done;
+static void emit_load_error(pol *q, const mlg_err *e, const char *where)
+{
+  emit_simple(&q->env, "load_error", "message", e->msg, "where", where);
+  q->ended = 1;
+}
+
+/* (Re)creates the policy's state; the policy table ends on top. */
+static int reload(pol *q, const mlg_job *job)
+{
+  char where[300];
+  uint64_t t0 = mlg_now_ms();
+  int saved_gate = q->env.gate;
+  mlg_err e;
+  int rc;
+
+  mlg_sandbox_free(q->sb);
+  q->sb = NULL;
+  q->env.gate = -1;
+  watch(q, NULL);
+  rc = load(&q->sb, &q->env, job, q->p, where, sizeof where, &e);
+  q->env.gate = saved_gate;
+  if (charge(q, t0, NULL) != 0) {
+    q->ended = 1;
+    return MLG_ELIMIT;
   }
-  tbl = lua_gettop(sb->L);
-  if (send_meta(sb, &env, tbl, &e) != 0) {
-    emit_simple(&env, "load_error", "message", e.msg, "where", p->path);
-    status = EXIT_LOAD;
-    goto done;
+  if (rc != 0) {
+    emit_load_error(q, &e, where);
+    return rc;
+  }
+  q->tbl = lua_gettop(q->sb->L);
+  return 0;
+}
+
+/* Pushes params, ctx, check and run for a gate. */
+static void gate_setup(pol *q, const mlg_job *job)
+{
+  lua_State *L = q->sb->L;
+  push_params(L, q->tbl, q->pc ? q->pc->params : NULL, job->params);
+  mlg_lua_push_ctx(L, -1);
+  q->ctx = lua_gettop(L);
+  lua_pushliteral(L, "check");
+  lua_rawget(L, q->tbl);
+  q->check = lua_gettop(L);
+  lua_pushliteral(L, "run");
+  lua_rawget(L, q->tbl);
+  q->run = lua_gettop(L);
+  q->gl.len = table_globs(L, q->tbl, q->globs, 128);
+  q->gl.items = (char **)q->globs;
+  q->env.files = &q->gl;
+  q->files = 0;
+}
+
+/* Calls the function and arguments on top in the policy's state; reports
+ * errors. Returns MLG_ELIMIT when a limit ended the policy. */
+static int call(pol *q, int nargs, const char *path)
+{
+  char where[300];
+  uint64_t t0 = mlg_now_ms();
+  mlg_err e;
+  int rc;
+
+  watch(q, path);
+  rc = mlg_sandbox_call(q->sb, nargs, 0, where, sizeof where, &e);
+  if (rc != 0) {
+    emit_error(&q->env, path ? path : "", &e, where, q->sb->traceback);
+    rc = e.code == MLG_ELIMIT || q->env.limit_error ? MLG_ELIMIT : 0;
+  }
+  if (rc == 0)
+    rc = charge(q, t0, path);
+  return rc;
+}
+
+static void check_file(pol *q, const mlg_job *job, const mlg_file *f)
+{
+  lua_State *L = q->sb->L;
+  const mlg_ws *ws = job->ws;
+
+  if (!lua_isfunction(L, q->check))
+    return;
+  /* A single file given on the command line, and everything given to
+   * mlgate scan, is judged by content. */
+  if (!ws->single && !job->all_files &&
+      (!mlg_scope_visible(job->cfg, q->env.gate, f->path) || !mlg_scope_any(&q->gl, f->path)))
+    return;
+  q->files++;
+  q->env.current = f->path;
+  lua_pushvalue(L, q->check);
+  lua_createtable(L, 0, 2);
+  lua_pushstring(L, f->path);
+  lua_setfield(L, -2, "path");
+  lua_pushinteger(L, (lua_Integer)f->size);
+  lua_setfield(L, -2, "size");
+  lua_pushvalue(L, q->ctx);
+  if (call(q, 2, f->path) == MLG_ELIMIT)
+    q->ended = 1; /* a limit ends the whole policy */
+  q->env.current = NULL;
+}
+
+static void gate_finish(pol *q)
+{
+  lua_State *L = q->sb->L;
+  if (!q->ended && lua_isfunction(L, q->run)) {
+    lua_pushvalue(L, q->run);
+    lua_pushvalue(L, q->ctx);
+    if (call(q, 1, NULL) == MLG_ELIMIT)
+      q->ended = 1;
+  }
+  q->env.files = NULL;
+  emit_end(&q->env, q->sb, &(gate_stats){q->files});
+  lua_settop(L, q->tbl);
+  q->used = 1;
+}
+
+static void pol_init(pol *q, const mlg_job *job, size_t task)
+{
+  memset(q, 0, sizeof *q);
+  q->task = task;
+  q->p = &job->set->items[job->tasks[task]];
+  q->env.ws = job->ws;
+  q->env.cfg = job->cfg;
+  q->env.policy_path = q->p->path;
+  q->env.gate = -1;
+  q->env.task = (long)task;
+  q->env.verbose = job->verbose;
+  q->env.read_cap = job->cfg && job->cfg->limits.read_bytes ? job->cfg->limits.read_bytes
+                                                            : (uint64_t)64 << 20;
+  q->env.max_findings =
+    job->cfg && job->cfg->limits.findings ? job->cfg->limits.findings : 10000;
+  q->budget_ms = job->cfg && job->cfg->limits.time_ms ? job->cfg->limits.time_ms : 5000;
+}
+
+/* Loads the policy and sends its metadata; decides what it evaluates. */
+static void pol_start(pol *q, const mlg_job *job)
+{
+  uint64_t t0;
+  mlg_err e;
+
+  if (reload(q, job) != 0)
+    return;
+  t0 = mlg_now_ms();
+  watch(q, NULL);
+  if (send_meta(q->sb, &q->env, q->tbl, &e) != 0) {
+    emit_load_error(q, &e, q->p->path);
+    return;
+  }
+  if (charge(q, t0, NULL) != 0) {
+    q->ended = 1;
+    return;
   }
   if (!job->gates || !job->ws)
-    goto finish;
-  env.policy_id = raw_string(sb->L, tbl, "id");
-  if (!env.policy_id)
-    goto finish; /* the parent rejects the metadata */
-  pc = job->cfg ? mlg_config_policy(job->cfg, env.policy_id) : NULL;
-  if (pc && pc->enabled == 0)
-    goto finish;
-  gates = table_gates(sb->L, tbl) & job->gates;
-  for (g = 0; g < MLG_GATE_COUNT; g++) {
-    gate_stats st = {0};
-    if (!(gates & (1u << g)))
-      continue;
-    if (!first) { /* a fresh state per gate */
-      mlg_sandbox_free(sb);
-      sb = NULL;
-      env.gate = -1;
-      if (load(&sb, &env, job, p, where, sizeof where, &e) != 0) {
-        emit_simple(&env, "load_error", "message", e.msg, "where", where);
-        status = EXIT_LOAD;
-        goto done;
-      }
-      tbl = lua_gettop(sb->L);
-      env.policy_id = raw_string(sb->L, tbl, "id");
-      if (!env.policy_id)
-        goto finish;
+    return;
+  q->env.policy_id = raw_string(q->sb->L, q->tbl, "id");
+  if (!q->env.policy_id)
+    return; /* the parent rejects the metadata */
+  q->pc = job->cfg ? mlg_config_policy(job->cfg, q->env.policy_id) : NULL;
+  if (q->pc && q->pc->enabled == 0)
+    return;
+  q->gates = table_gates(q->sb->L, q->tbl) & job->gates;
+}
+
+/* The policy id must be looked up again in a reloaded state (it points
+ * into the old one). */
+static int pol_refresh_id(pol *q)
+{
+  q->env.policy_id = raw_string(q->sb->L, q->tbl, "id");
+  if (!q->env.policy_id)
+    q->ended = 1;
+  return q->env.policy_id ? 0 : -1;
+}
+
+int mlg_policy_child(void *ud, size_t batch, int out_fd)
+{
+  const mlg_job *job = ud;
+  size_t first = job->batch_off[batch], n = job->batch_off[batch + 1] - first, i, k;
+  pol *pols = calloc(n ? n : 1, sizeof *pols);
+  int g;
+
+  if (!pols)
+    return 1;
+  for (k = 0; k < n; k++) {
+    pol_init(&pols[k], job, job->order[first + k]);
+    pols[k].env.out_fd = out_fd;
+    pol_start(&pols[k], job);
+    /* Metadata only, or nothing to evaluate: free the state now. */
+    if (!pols[k].gates || pols[k].ended) {
+      mlg_sandbox_free(pols[k].sb);
+      pols[k].sb = NULL;
     }
-    first = 0;
-    env.gate = g;
-    emit_simple(&env, "begin", NULL, NULL, NULL, NULL);
-    if (eval_gate(sb, &env, job, tbl, pc, &st) == MLG_ELIMIT) {
-      emit_end(&env, sb, &st);
-      break; /* a limit ends the whole policy */
-    }
-    emit_end(&env, sb, &st);
   }
-finish:
-  env.gate = -1;
-  emit_simple(&env, "done", NULL, NULL, NULL, NULL);
-done:
-  mlg_sandbox_free(sb);
-  mlg_lua_env_release(&env);
-  return status;
+
+  /* Files outside, policies inside: every policy of the batch looks at a
+   * file while its parsed form is still in the per-child caches
+   * (mlgate.pipeline, fs), so a file is parsed once per batch. */
+  for (g = 0; g < MLG_GATE_COUNT && job->ws; g++) {
+    int any = 0;
+    for (k = 0; k < n; k++) {
+      pol *q = &pols[k];
+      if (q->ended || !q->sb || !(q->gates & (1u << g)))
+        continue;
+      if (q->used && (reload(q, job) != 0 || pol_refresh_id(q) != 0))
+        continue;
+      q->env.gate = g;
+      emit_simple(&q->env, "begin", NULL, NULL, NULL, NULL);
+      gate_setup(q, job);
+      any = 1;
+    }
+    if (!any)
+      continue;
+    for (i = 0; i < job->ws->nfiles; i++) {
+      const mlg_file *f = &job->ws->files[i];
+      if (f->escapes)
+        continue;
+      for (k = 0; k < n; k++) {
+        pol *q = &pols[k];
+        if (!q->ended && q->sb && q->env.gate == g && (q->gates & (1u << g)))
+          check_file(q, job, f);
+      }
+    }
+    for (k = 0; k < n; k++) {
+      pol *q = &pols[k];
+      if (!q->sb || q->env.gate != g || !(q->gates & (1u << g)))
+        continue;
+      gate_finish(q);
+      q->gates &= ~(1u << g);
+      if (q->ended)
+        q->gates = 0;
+      q->env.gate = -1;
+    }
+  }
+  for (k = 0; k < n; k++) {
+    pol *q = &pols[k];
+    mlg_watch_set(0, (int)q->task, -1, NULL);
+    q->env.gate = -1;
+    emit_simple(&q->env, "done", NULL, NULL, NULL, NULL);
+    mlg_sandbox_free(q->sb);
+    mlg_lua_env_release(&q->env);
+  }
+  free(pols);
+  return 0;
 }

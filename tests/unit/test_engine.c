@@ -91,12 +91,14 @@ static int64_t ri(const mlg_doc *d, const char *key)
   return mlg_node_as_int(mlg_map_get(d->root, key), -999);
 }
 
-/* Runs mlg_policy_child for one policy with a temp file as the record pipe. */
-static int child_records(recs *out, const mlg_policy_set *set, size_t index, unsigned gates,
-                         const mlg_config *cfg, const mlg_node *params)
+/* Runs mlg_policy_child for a batch of policies (set indexes) with a temp
+ * file as the record pipe. */
+static int child_batch(recs *out, const mlg_policy_set *set, const size_t *index, size_t n,
+                       unsigned gates, const mlg_config *cfg, const mlg_node *params)
 {
   char path[] = "/tmp/mlg_engine_rec_XXXXXX";
   int fd = mkstemp(path), status;
+  size_t order[8], off[2] = {0, n}, i;
   mlg_job job;
   FILE *f;
   char *line = NULL;
@@ -104,10 +106,15 @@ static int child_records(recs *out, const mlg_policy_set *set, size_t index, uns
   ssize_t len;
 
   assert_true(fd >= 0);
+  assert_true(n <= 8);
+  for (i = 0; i < n; i++)
+    order[i] = i;
   memset(&job, 0, sizeof job);
   job.set = set;
-  job.tasks = &index;
-  job.ntasks = 1;
+  job.tasks = index;
+  job.ntasks = n;
+  job.order = order;
+  job.batch_off = off;
   job.ws = ws;
   job.cfg = cfg;
   job.gates = gates;
@@ -123,6 +130,9 @@ static int child_records(recs *out, const mlg_policy_set *set, size_t index, uns
     assert_true(out->n < 256);
     if (mlg_json_parse(&out->d[out->n], line, (size_t)len - 1, "record", NULL, &e) != 0)
       fail_msg("record is not JSON: %s: %s", e.msg, line);
+    /* every record names its policy, first */
+    assert_true(strncmp(line, "{\"p\":", 5) == 0);
+    assert_true(ri(out->d[out->n], "p") >= 0 && (size_t)ri(out->d[out->n], "p") < n);
     if (getenv("MLG_TEST_DUMP"))
       fprintf(stderr, "record: %s", line);
     out->n++;
@@ -131,6 +141,12 @@ static int child_records(recs *out, const mlg_policy_set *set, size_t index, uns
   fclose(f);
   unlink(path);
   return status;
+}
+
+static int child_records(recs *out, const mlg_policy_set *set, size_t index, unsigned gates,
+                         const mlg_config *cfg, const mlg_node *params)
+{
+  return child_batch(out, set, &index, 1, gates, cfg, params);
 }
 
 static void test_protocol_check(void **state)
@@ -143,7 +159,7 @@ static void test_protocol_check(void **state)
   add_dir(&set, FX "/p1");
   i = index_of(&set, FX "/p1/train/flag-torch.lua");
   assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_TRAIN, NULL, NULL), 0);
-  assert_int_equal(r.n, 8);
+  assert_int_equal(r.n, 6);
 
   assert_string_equal(rs(r.d[0], "t"), "meta");
   fields = mlg_map_get(r.d[0]->root, "fields");
@@ -157,31 +173,27 @@ static void test_protocol_check(void **state)
 
   assert_string_equal(rs(r.d[1], "t"), "begin");
   assert_string_equal(rs(r.d[1], "gate"), "train");
-  assert_string_equal(rs(r.d[2], "t"), "file");
+  assert_string_equal(rs(r.d[2], "t"), "finding");
+  assert_string_equal(rs(r.d[2], "gate"), "train");
   assert_string_equal(rs(r.d[2], "path"), "src/train.py");
-  assert_string_equal(rs(r.d[3], "t"), "finding");
-  assert_string_equal(rs(r.d[3], "gate"), "train");
-  assert_string_equal(rs(r.d[3], "path"), "src/train.py");
-  assert_int_equal(ri(r.d[3], "line"), 3);
-  assert_int_equal(ri(r.d[3], "column"), 9);
-  assert_int_equal(ri(r.d[3], "end_column"), 19);
-  assert_string_equal(rs(r.d[3], "snippet"), "model = torch.load(\"weights.pt\")");
-  assert_string_equal(rs(r.d[3], "message"), "call to torch.load can run code from the file");
+  assert_int_equal(ri(r.d[2], "line"), 3);
+  assert_int_equal(ri(r.d[2], "column"), 9);
+  assert_int_equal(ri(r.d[2], "end_column"), 19);
+  assert_string_equal(rs(r.d[2], "snippet"), "model = torch.load(\"weights.pt\")");
+  assert_string_equal(rs(r.d[2], "message"), "call to torch.load can run code from the file");
   assert_string_equal(
-    mlg_node_as_str(mlg_map_get(mlg_map_get(r.d[3]->root, "details"), "call"), ""),
+    mlg_node_as_str(mlg_map_get(mlg_map_get(r.d[2]->root, "details"), "call"), ""),
     "torch.load");
-  assert_int_equal(ri(r.d[4], "line"), 7);
-  assert_int_equal(ri(r.d[4], "column"), 14);
-  assert_string_equal(rs(r.d[4], "snippet"), "return torch.load(path)");
-  assert_string_equal(rs(r.d[5], "t"), "file");
-  assert_string_equal(rs(r.d[5], "path"), "src/util.py");
-  assert_string_equal(rs(r.d[6], "t"), "end");
-  assert_string_equal(rs(r.d[6], "gate"), "train");
-  assert_int_equal(ri(r.d[6], "files"), 2);
-  assert_true(ri(r.d[6], "instructions") >= 0); /* counted per 1000 */
-  assert_true(ri(r.d[6], "memory_peak") > 0);
-  assert_string_equal(rs(r.d[7], "t"), "done");
-  assert_null(rs(r.d[7], "gate"));
+  assert_int_equal(ri(r.d[3], "line"), 7);
+  assert_int_equal(ri(r.d[3], "column"), 14);
+  assert_string_equal(rs(r.d[3], "snippet"), "return torch.load(path)");
+  assert_string_equal(rs(r.d[4], "t"), "end");
+  assert_string_equal(rs(r.d[4], "gate"), "train");
+  assert_int_equal(ri(r.d[4], "files"), 2);
+  assert_true(ri(r.d[4], "instructions") >= 0); /* counted per 1000 */
+  assert_true(ri(r.d[4], "memory_peak") > 0);
+  assert_string_equal(rs(r.d[5], "t"), "done");
+  assert_null(rs(r.d[5], "gate"));
   recs_free(&r);
 
   /* params override (mlgate test) */
@@ -191,10 +203,10 @@ static void test_protocol_check(void **state)
     static const char p[] = "{\"needle\": \"pickle.load\"}";
     assert_int_equal(mlg_json_parse(&pd, p, sizeof p - 1, "p", NULL, &e), 0);
     assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_TRAIN, NULL, pd->root), 0);
-    assert_int_equal(r.n, 7);
-    assert_string_equal(rs(r.d[4], "t"), "finding");
-    assert_string_equal(rs(r.d[4], "path"), "src/util.py");
-    assert_int_equal(ri(r.d[4], "line"), 4);
+    assert_int_equal(r.n, 5);
+    assert_string_equal(rs(r.d[2], "t"), "finding");
+    assert_string_equal(rs(r.d[2], "path"), "src/util.py");
+    assert_int_equal(ri(r.d[2], "line"), 4);
     recs_free(&r);
     mlg_doc_free(pd);
   }
@@ -263,34 +275,32 @@ static void test_protocol_errors(void **state)
   add_dir(&set, FX "/p1");
   i = index_of(&set, FX "/p1/data/raises.lua");
   assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_DATA, NULL, NULL), 0);
-  /* meta, begin, file bad, error, file ok, finding, end, done */
-  assert_int_equal(r.n, 8);
+  /* meta, begin, error (bad), finding (ok), end, done */
+  assert_int_equal(r.n, 6);
+  assert_string_equal(rs(r.d[2], "t"), "error");
   assert_string_equal(rs(r.d[2], "path"), "data/bad.csv");
-  assert_string_equal(rs(r.d[3], "t"), "error");
-  assert_string_equal(rs(r.d[3], "path"), "data/bad.csv");
-  assert_string_equal(rs(r.d[3], "message"),
+  assert_string_equal(rs(r.d[2], "message"),
                       FX "/p1/data/raises.lua:11: cannot parse data/bad.csv");
-  assert_string_equal(rs(r.d[3], "where"), FX "/p1/data/raises.lua:11");
-  assert_int_equal(mlg_map_get(r.d[3]->root, "limit")->u.boolean, 0);
-  assert_string_equal(rs(r.d[3], "gate"), "data");
-  assert_string_equal(rs(r.d[4], "path"), "data/ok.csv");
-  assert_string_equal(rs(r.d[5], "t"), "finding");
-  assert_string_equal(rs(r.d[5], "path"), "data/ok.csv");
+  assert_string_equal(rs(r.d[2], "where"), FX "/p1/data/raises.lua:11");
+  assert_int_equal(mlg_map_get(r.d[2]->root, "limit")->u.boolean, 0);
+  assert_string_equal(rs(r.d[2], "gate"), "data");
+  assert_string_equal(rs(r.d[3], "t"), "finding");
+  assert_string_equal(rs(r.d[3], "path"), "data/ok.csv");
   recs_free(&r);
   mlg_policy_set_free(&set);
 
   add_dir(&set, FX "/broken");
   i = index_of(&set, FX "/broken/model/syntax.lua");
-  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 3);
-  assert_int_equal(r.n, 1);
+  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 0);
+  assert_int_equal(r.n, 2); /* load_error, done */
   assert_string_equal(rs(r.d[0], "t"), "load_error");
   assert_string_equal(rs(r.d[0], "message"),
                       FX "/broken/model/syntax.lua:4: '}' expected (to close '{' at line 1) "
                          "near 'gate'");
   recs_free(&r);
   i = index_of(&set, FX "/broken/model/not-table.lua");
-  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 3);
-  assert_int_equal(r.n, 1);
+  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 0);
+  assert_int_equal(r.n, 2); /* load_error, done */
   assert_string_equal(rs(r.d[0], "message"),
                       "the file must return mlgate.policy{...}, not a number");
   assert_string_equal(rs(r.d[0], "where"), FX "/broken/model/not-table.lua");
@@ -300,21 +310,21 @@ static void test_protocol_errors(void **state)
   /* policy tables the engine cannot describe */
   add_dir(&set, FX "/odd");
   i = index_of(&set, FX "/odd/model/keys.lua");
-  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 3);
-  assert_int_equal(r.n, 1);
+  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 0);
+  assert_int_equal(r.n, 2); /* load_error, done */
   assert_string_equal(rs(r.d[0], "t"), "load_error");
   assert_string_equal(rs(r.d[0], "message"), "policy table keys must be strings");
   assert_string_equal(rs(r.d[0], "where"), FX "/odd/model/keys.lua");
   recs_free(&r);
   i = index_of(&set, FX "/odd/model/meta-mt.lua");
-  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 3);
+  assert_int_equal(child_records(&r, &set, i, 1u << MLG_GATE_MODEL, NULL, NULL), 0);
   mlg_policy_set_free(&set);
   {
     char msg[256];
     size_t n = r.n;
     snprintf(msg, sizeof msg, "%s", n ? rs(r.d[0], "message") : "");
     recs_free(&r);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     /* names the field (it reads "field '(null)'" today: build_meta reads the
      * key at -2 after lua_getmetatable pushed the metatable) */
     assert_string_equal(msg, "field 'atlas' must be a plain table");
@@ -323,7 +333,16 @@ static void test_protocol_errors(void **state)
 
 /* --- the parent: mlg_engine_run ---------------------------------------------------- */
 
+static mlg_report *run_engine_jobs(mlg_policy_set *set, unsigned gates, const mlg_config *cfg,
+                                   unsigned jobs);
+
 static mlg_report *run_engine(mlg_policy_set *set, unsigned gates, const mlg_config *cfg)
+{
+  return run_engine_jobs(set, gates, cfg, 2);
+}
+
+static mlg_report *run_engine_jobs(mlg_policy_set *set, unsigned gates, const mlg_config *cfg,
+                                   unsigned jobs)
 {
   mlg_report *r = NULL;
   mlg_engine_opts o;
@@ -338,7 +357,7 @@ static mlg_report *run_engine(mlg_policy_set *set, unsigned gates, const mlg_con
   o.ws = ws;
   o.cfg = cfg;
   o.gates = gates;
-  o.jobs = 2;
+  o.jobs = jobs;
   assert_int_equal(mlg_engine_run(set, idx, set->len, &o, r, &e), 0);
   mlg_report_finalize_order(r);
   if (getenv("MLG_TEST_DUMP")) {
@@ -534,6 +553,65 @@ static void test_engine_time_limit_in_check(void **state)
   mlg_config_free(cfg);
 }
 
+/* Two policies of one gate share a child; the one that hangs is blamed,
+ * the other runs again alone and reports each finding once. */
+static void test_engine_batch_requeue(void **state)
+{
+  mlg_config *cfg = cfg_of("version: 1\nlimits:\n  time_ms: 300\n  instructions: 1000000000000\n");
+  mlg_policy_set set = {NULL, 0};
+  mlg_report *r;
+  size_t i, torch = 0, spin = 0;
+
+  assert_int_equal(mlg_policy_add_file(&set, FX "/p1/train/flag-torch.lua", NULL), 0);
+  assert_int_equal(mlg_policy_add_file(&set, FX "/limits/train/spin-check.lua", NULL), 0);
+  r = run_engine_jobs(&set, 1u << MLG_GATE_TRAIN, cfg, 1);
+  for (i = 0; i < r->nfindings; i++) {
+    torch += strcmp(r->findings[i].policy, "train/flag-torch") == 0;
+    spin += strcmp(r->findings[i].policy, "train/spin-check") == 0;
+  }
+  assert_int_equal(torch, 2);
+  assert_int_equal(spin, 2);
+  assert_int_equal(r->nerrors, 1);
+  assert_string_equal(r->errors[0].policy, "train/spin-check");
+  assert_string_equal(r->errors[0].message,
+                      "policy exceeded its time limit of 300 ms while checking 'src/util.py'");
+  mlg_report_free(r);
+  mlg_policy_set_free(&set);
+  mlg_config_free(cfg);
+}
+
+/* In a batch, each file goes to every policy before the next file. */
+static void test_protocol_batch(void **state)
+{
+  mlg_policy_set set = {NULL, 0};
+  recs r;
+  size_t idx[2], i, files = 0;
+
+  add_dir(&set, FX "/p1");
+  idx[0] = index_of(&set, FX "/p1/train/flag-torch.lua");
+  idx[1] = index_of(&set, FX "/p1/train/run-only.lua");
+  assert_int_equal(child_batch(&r, &set, idx, 2, 1u << MLG_GATE_TRAIN, NULL, NULL), 0);
+  /* meta 0, meta 1, begin 0, begin 1, finding 0 (train.py:3), finding 0
+   * (:7), end 0 (after run-only's run: end 1 has its finding first) */
+  assert_string_equal(rs(r.d[0], "t"), "meta");
+  assert_int_equal(ri(r.d[0], "p"), 0);
+  assert_string_equal(rs(r.d[1], "t"), "meta");
+  assert_int_equal(ri(r.d[1], "p"), 1);
+  assert_string_equal(rs(r.d[2], "t"), "begin");
+  assert_int_equal(ri(r.d[2], "p"), 0);
+  assert_string_equal(rs(r.d[3], "t"), "begin");
+  assert_int_equal(ri(r.d[3], "p"), 1);
+  for (i = 4; i < r.n; i++)
+    if (strcmp(rs(r.d[i], "t"), "finding") == 0 && ri(r.d[i], "p") == 0)
+      files++;
+  assert_int_equal(files, 2);
+  assert_string_equal(rs(r.d[r.n - 2], "t"), "done");
+  assert_string_equal(rs(r.d[r.n - 1], "t"), "done");
+  assert_int_equal(ri(r.d[r.n - 1], "p"), 1);
+  recs_free(&r);
+  mlg_policy_set_free(&set);
+}
+
 static void test_engine_memory_limit(void **state)
 {
   mlg_config *cfg = cfg_of("version: 1\nlimits:\n  memory_mb: 16\n");
@@ -625,6 +703,8 @@ int main(void)
     cmocka_unit_test(test_engine_time_limit),
     cmocka_unit_test(test_engine_time_limit_in_check),
     cmocka_unit_test(test_engine_memory_limit),
+    cmocka_unit_test(test_engine_batch_requeue),
+    cmocka_unit_test(test_protocol_batch),
     cmocka_unit_test(test_engine_without_report),
     cmocka_unit_test(test_load_all_duplicates),
   };
