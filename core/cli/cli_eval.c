@@ -32,6 +32,10 @@ static void eval_help(void)
     "  --fail-on SEV      lowest severity that blocks: info, low, medium, high,\n"
     "                     critical (default: config fail_on, else low: info\n"
     "                     findings are informational)\n"
+    "  --profile P        which checks run: regular (default; what zizmor's\n"
+    "                     regular persona shows), pedantic (adds hygiene and\n"
+    "                     style checks) or auditor (adds checks a human must\n"
+    "                     judge). Default: config profile, else regular\n"
     "  -j, --jobs N       policies evaluated in parallel (default: CPUs)\n"
     "  -v, --verbose      show policy debug logs\n"
     "  --no-progress      no progress line on standard error\n"
@@ -69,6 +73,7 @@ int cmd_eval(int argc, char **argv)
   memset(&o, 0, sizeof o);
   memset(&outs, 0, sizeof outs);
   o.fail_on = -1;
+  o.profile = -1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -98,6 +103,12 @@ int cmd_eval(int argc, char **argv)
       if ((o.fail_on = mlg_severity_parse(v)) < 0)
         return cli_usage_error("eval", "--fail-on must be one of info, low, medium, high, "
                                        "critical (got '%s')", v);
+    } else if (cli_is_opt(a, "--profile")) {
+      if (!(v = cli_value(argc, argv, &i, "--profile")))
+        return 2;
+      if ((o.profile = mlg_profile_parse(v)) < 0)
+        return cli_usage_error("eval", "--profile must be one of regular, pedantic, auditor "
+                                       "(got '%s')", v);
     } else if (cli_is_opt(a, "--jobs") || strcmp(a, "-j") == 0) {
       char *end;
       long n;

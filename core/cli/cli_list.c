@@ -272,6 +272,17 @@ static const struct {
    "ignored and reported at its line in mlgate.yml.\n"
    "\nHow to fix:\nFix the finding, or ask the owners of the policy to lower its\n"
    "enforcement to soft if exceptions must be possible."},
+  {"mlgate/suppression-invalid", "An inline suppression comment gives no reason",
+   "A comment '# mlgate: ignore[POLICY] reason' on a line of a finding waives it, but\n"
+   "only with a reason that a reviewer can judge later. Without one the finding\n"
+   "stands and the comment is reported at its line.\n"
+   "\nHow to fix:\nWrite why the finding is acceptable after the brackets, or fix the\n"
+   "finding and remove the comment."},
+  {"mlgate/suppression-refused", "An inline suppression names a hard-enforced policy",
+   "Hard enforcement means the policy blocks and cannot be waived, inline or in\n"
+   "mlgate.yml; the comment is ignored and reported at its line.\n"
+   "\nHow to fix:\nFix the finding, or ask the owners of the policy to lower its\n"
+   "enforcement to soft if exceptions must be possible."},
 };
 
 static void print_block(const char *label, const char *text)

@@ -60,7 +60,7 @@ typedef struct ctx {
 } ctx;
 
 static const char *const top_keys[] = {
-  "version", "fail_on", "exclude", "gates", "policies", "waivers", "limits", NULL};
+  "version", "fail_on", "profile", "inline_suppressions", "exclude", "gates", "policies", "waivers", "limits", NULL};
 static const char *const gate_keys[] = {"include", "exclude", NULL};
 static const char *const policy_keys[] = {
   "enforcement", "enabled", "severity", "params", NULL};
@@ -346,6 +346,25 @@ static int parse_severity(ctx *c, int *out, const mlg_node *v, const char *key)
   if (s < 0)
     return fail_at(c, v, "'%s' must be one of info, low, medium, high, critical", key);
   *out = s;
+  return 0;
+}
+
+static int parse_bool(ctx *c, int *out, const mlg_node *v, const char *key)
+{
+  if (v->type != MLG_BOOL)
+    return fail_type(c, v, key, "true or false");
+  *out = v->u.boolean;
+  return 0;
+}
+
+static int parse_profile(ctx *c, int *out, const mlg_node *v)
+{
+  int p = -1;
+  if (v->type == MLG_STR && !memchr(v->u.str.ptr, '\0', v->u.str.len))
+    p = mlg_profile_parse(v->u.str.ptr);
+  if (p < 0)
+    return fail_at(c, v, "'profile' must be one of regular, pedantic, auditor");
+  *out = p;
   return 0;
 }
 
@@ -706,6 +725,10 @@ static int parse_root(ctx *c, const mlg_node *root)
     const mlg_node *k = root->u.map.pairs[i].key, *v = root->u.map.pairs[i].val;
     if (key_is(k, "fail_on"))
       rc = parse_severity(c, &c->cfg->fail_on, v, "fail_on");
+    else if (key_is(k, "inline_suppressions"))
+      rc = parse_bool(c, &c->cfg->inline_suppressions, v, "inline_suppressions");
+    else if (key_is(k, "profile"))
+      rc = parse_profile(c, &c->cfg->profile, v);
     else if (key_is(k, "exclude"))
       rc = parse_globs(c, &c->cfg->exclude, v, "exclude");
     else if (key_is(k, "gates"))
@@ -735,6 +758,7 @@ int mlg_config_new(mlg_config **out, mlg_err *err)
     return mlg_err_set(err, MLG_ENOMEM, "out of memory");
   cfg->version = 1;
   cfg->fail_on = -1;
+  cfg->inline_suppressions = 1;
   cfg->limits.time_ms = DEF_TIME_MS;
   cfg->limits.memory_bytes = DEF_MEMORY_MB * MIB;
   cfg->limits.instructions = DEF_INSTRUCTIONS;

@@ -9,6 +9,8 @@
  * Schema (all keys optional except version):
  *   version: 1
  *   fail_on: info|low|medium|high|critical     # lowest severity that blocks
+ *   profile: regular|pedantic|auditor          # which checks run (default regular)
+ *   inline_suppressions: true|false            # `# mlgate: ignore[id] reason` (default true)
  *   exclude: [glob, ...]                        # hidden from every gate
  *   gates:
  *     <gate>: {include: [glob...], exclude: [glob...]}
@@ -78,6 +80,8 @@ typedef struct mlg_config {
   mlg_doc *doc;     /* parsed document (owns params nodes), may be NULL */
   int version;
   int fail_on;      /* mlg_severity, or -1 when not given */
+  int profile;      /* mlg_profile: findings shown (default regular) */
+  int inline_suppressions; /* honour `# mlgate: ignore[...]` comments (default 1) */
   mlg_globs exclude;
   mlg_globs gate_include[MLG_GATE_COUNT];
   mlg_globs gate_exclude[MLG_GATE_COUNT];

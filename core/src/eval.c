@@ -13,10 +13,13 @@
 #include "git.h"
 #include "glob.h"
 #include "policy.h"
+#include "suppress.h"
 
 /* Engine notices reported as findings (see `mlgate explain`). */
 #define WAIVER_EXPIRED "mlgate/waiver-expired"
 #define WAIVER_REFUSED "mlgate/waiver-refused"
+#define SUPPRESSION_INVALID "mlgate/suppression-invalid"
+#define SUPPRESSION_REFUSED "mlgate/suppression-refused"
 
 static uint64_t now_ms(void)
 {
@@ -131,9 +134,93 @@ static void notice(mlg_report *r, const mlg_config *cfg, const mlg_waiver *w, ml
   f->key = mlg_report_str(r, message);
 }
 
-static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_policy_set *set,
-                              int fail_on)
+/* A finding from the engine about a comment in the evaluated files. */
+static void notice_at(mlg_report *r, mlg_gate gate, const char *policy, const char *path,
+                      uint32_t line, uint32_t col, const char *message)
 {
+  mlg_finding *f = mlg_report_add_finding(r);
+  if (!f)
+    return;
+  f->policy = policy;
+  f->gate = gate;
+  f->severity = MLG_SEV_LOW;
+  f->confidence = MLG_CONF_HIGH;
+  f->message = mlg_report_str(r, message);
+  f->loc.path = mlg_report_str(r, path);
+  f->loc.line = line;
+  f->loc.column = col;
+  f->key = mlg_report_str(r, message);
+}
+
+/* The text of the file a finding is in, read once for a run of findings
+ * in the same file (findings are sorted by path). */
+typedef struct text_cache {
+  const char *path;
+  char *text;
+  size_t len;
+} text_cache;
+
+static const char *cached_text(text_cache *tc, const mlg_ws *ws, const mlg_config *cfg,
+                               const char *path, size_t *len)
+{
+  mlg_err e;
+  if (!tc->path || strcmp(tc->path, path) != 0) {
+    free(tc->text);
+    tc->text = NULL;
+    tc->len = 0;
+    tc->path = path;
+    if (mlg_ws_read(&tc->text, &tc->len, ws, path, (size_t)cfg->limits.read_bytes, &e) != 0)
+      tc->text = NULL;
+  }
+  *len = tc->len;
+  return tc->text;
+}
+
+/* Applies a `# mlgate: ignore[...] reason` comment in the finding's span.
+ * Returns 1 when the finding is waived by it. */
+static int apply_inline(mlg_report *r, const mlg_ws *ws, const mlg_config *cfg, text_cache *tc,
+                        size_t i, mlg_enforcement enf)
+{
+  mlg_finding *f = &r->findings[i];
+  mlg_suppression s;
+  const char *text;
+  size_t len;
+  char msg[1024];
+
+  if (!cfg->inline_suppressions || !ws || !f->loc.path || !*f->loc.path || !f->loc.line ||
+      f->loc.member)
+    return 0;
+  if (!(text = cached_text(tc, ws, cfg, f->loc.path, &len)))
+    return 0;
+  if (!mlg_suppress_find(&s, text, len, f->loc.line, f->loc.end_line, f->policy, f->aliases,
+                         f->naliases))
+    return 0;
+  if (s.reason_len == 0) {
+    snprintf(msg, sizeof msg, "inline suppression of %s has no reason, so it is not applied; "
+                              "write why after the brackets: # mlgate: ignore[%s] <reason>",
+             f->policy, f->policy);
+    notice_at(r, f->gate, SUPPRESSION_INVALID, f->loc.path, s.line, s.col, msg);
+    return 0;
+  }
+  if (enf == MLG_ENF_HARD) {
+    snprintf(msg, sizeof msg, "inline suppression of %s is refused: the policy's enforcement "
+                              "is hard", f->policy);
+    notice_at(r, f->gate, SUPPRESSION_REFUSED, f->loc.path, s.line, s.col, msg);
+    return 0;
+  }
+  f = &r->findings[i];
+  f->waived = 1;
+  f->blocking = 0;
+  snprintf(msg, sizeof msg, "inline (line %u): %.*s", (unsigned)s.line,
+           (int)(s.reason_len > 900 ? 900 : s.reason_len), s.reason);
+  f->waiver_reason = mlg_report_str(r, msg);
+  return 1;
+}
+
+static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_policy_set *set,
+                              const mlg_ws *ws, int fail_on)
+{
+  text_cache tc = {NULL, NULL, 0};
   size_t i, k, nreal = r->nfindings;
   int32_t today = mlg_date_today();
   /* Each waiver is reported at most once as expired and once as refused,
@@ -152,6 +239,9 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
     if (pc && pc->severity >= 0)
       f->severity = (mlg_severity)pc->severity;
     f->blocking = enf != MLG_ENF_ADVISORY && (int)f->severity >= fail_on;
+    if (apply_inline(r, ws, cfg, &tc, i, enf))
+      continue;
+    f = &r->findings[i]; /* a notice may have moved the array */
     for (k = 0; k < cfg->nwaivers; k++) {
       const mlg_waiver *w = &cfg->waivers[k];
       if (!waiver_matches(w, f))
@@ -201,6 +291,7 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
   }
   free(expired_used);
   free(refused_used);
+  free(tc.text);
   if (r->nfindings != nreal)
     mlg_report_finalize_order(r);
 }
@@ -260,6 +351,8 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
   }
   if (load_config(&cfg, o, root_dir, r) != 0)
     goto finish;
+  if (o->profile >= 0)
+    cfg->profile = o->profile;
   if (mlg_ws_open(&ws, path, NULL, &e) != 0) {
     mlg_report_add_error(r, -1, "", path, e.msg, "");
     goto finish;
@@ -315,6 +408,8 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
       pc = mlg_config_policy(cfg, p->id);
       if (pc && pc->enabled == 0)
         continue;
+      if ((int)p->profile > cfg->profile && !(pc && pc->enabled == 1))
+        continue;
       count++;
     }
     r->gates[g].policies = count;
@@ -335,7 +430,7 @@ int mlg_eval(mlg_report **out, const mlg_eval_opts *o, mlg_err *err)
   /* info findings are informational unless a config or flag says otherwise */
   fail_on = o->fail_on >= 0 ? o->fail_on : cfg->fail_on >= 0 ? cfg->fail_on : MLG_SEV_LOW;
   r->fail_on = fail_on;
-  apply_enforcement(r, cfg, &set, fail_on);
+  apply_enforcement(r, cfg, &set, ws, fail_on);
 
 finish:
   mlg_report_finalize_order(r);

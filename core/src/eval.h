@@ -19,6 +19,7 @@ typedef struct mlg_eval_opts {
   size_t npolicy_dirs;
   int no_builtins;          /* evaluate only --policies (tests) */
   int fail_on;              /* --fail-on severity, or -1 */
+  int profile;              /* --profile (mlg_profile), or -1 for the config's */
   unsigned jobs;
   int verbose;
   int progress;

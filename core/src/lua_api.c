@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "embedded.h"
 #include "isolate.h"
+#include "lua_lazy.h"
 #include "node.h"
 #include "mlgate/version.h"
 #include "parse.h"
@@ -166,6 +167,7 @@ mlg_node *mlg_lua_to_node(lua_State *L, int idx, mlg_doc *doc, int depth)
     if (lua_type(L, idx) != LUA_TTABLE)
       goto bad;
     luaL_checkstack(L, 4, "value too deep");
+    mlg_lua_lazy_fill(L, idx); /* a model table nobody has touched yet */
     len = (lua_Integer)lua_rawlen(L, idx);
     lua_pushnil(L);
     while (lua_next(L, idx)) {

@@ -27,7 +27,7 @@
 
 static const char *const fail_fields[] = {
   "message", "path", "line", "column", "end_line", "end_column", "at", "member",
-  "offset", "severity", "confidence", "details", "key", "aliases", NULL};
+  "offset", "severity", "confidence", "details", "key", "aliases", "profile", NULL};
 
 /* Returns the text of line `line` (1-based) of path, trimmed and with runs
  * of whitespace collapsed, for fingerprints that survive line shifts. */
@@ -139,6 +139,7 @@ static int check_fields(lua_State *L, int t)
 
 typedef struct fail_args {
   const char *message, *path, *member, *severity, *confidence, *key;
+  int profile; /* mlg_profile of this finding */
   lua_Integer line, column, end_line, end_column, offset;
 } fail_args;
 
@@ -170,6 +171,11 @@ static void read_fail_args(lua_State *L, int t, mlg_lua_env *env, fail_args *a)
     luaL_error(L, "ctx:fail: 'severity' must be one of info, low, medium, high, critical");
   if (a->confidence && mlg_confidence_parse(a->confidence) < 0)
     luaL_error(L, "ctx:fail: 'confidence' must be one of low, medium, high");
+  {
+    const char *pr = opt_str_field(L, t, "profile");
+    if (pr && (a->profile = mlg_profile_parse(pr)) < 0)
+      luaL_error(L, "ctx:fail: 'profile' must be one of regular, pedantic, auditor");
+  }
   /* `at` (from mlgate.pos) first, explicit fields override it. */
   if (lua_getfield(L, t, "at") == LUA_TTABLE) {
     int at = lua_gettop(L);
@@ -207,6 +213,10 @@ static int l_fail(lua_State *L)
 
   luaL_checktype(L, 2, LUA_TTABLE);
   read_fail_args(L, 2, env, &a);
+  /* A pedantic or auditor finding in a run that does not want it (zizmor
+   * decides per finding too: a tag-pinned image is only pedantic). */
+  if (a.profile > (env->cfg ? env->cfg->profile : MLG_PROFILE_REGULAR))
+    return 0;
   if (env->nfindings >= env->max_findings) {
     if (!env->limit_error) {
       env->limit_error = 1;

@@ -17,7 +17,7 @@
 
 static const char *const known_fields[] = {
   "id", "title", "description", "remediation", "gate", "gates", "severity",
-  "confidence", "enforcement", "atlas", "aliases", "files", "references", "params",
+  "confidence", "enforcement", "profile", "atlas", "aliases", "files", "references", "params",
   "check", "run", NULL};
 
 static int push_policy(mlg_policy_set *set, mlg_policy **out)
@@ -378,6 +378,13 @@ int mlg_policy_set_meta(mlg_policy *p, const mlg_node *meta, mlg_err *err)
     if (n->type != MLG_STR || (v = mlg_confidence_parse(n->u.str.ptr)) < 0)
       return bad(err, p, "field 'confidence' must be one of low, medium, high", NULL, NULL);
     p->confidence = (mlg_confidence)v;
+  }
+  p->profile = MLG_PROFILE_REGULAR;
+  if ((n = mlg_map_get(fields, "profile")) != NULL) {
+    if (n->type != MLG_STR || (v = mlg_profile_parse(n->u.str.ptr)) < 0)
+      return bad(err, p, "field 'profile' must be one of regular, pedantic, auditor", NULL,
+                 NULL);
+    p->profile = (mlg_profile)v;
   }
   p->enforcement = MLG_ENF_SOFT;
   if ((n = mlg_map_get(fields, "enforcement")) != NULL) {

@@ -33,6 +33,7 @@ typedef struct mlg_policy {
   mlg_severity severity;
   mlg_confidence confidence;
   mlg_enforcement enforcement; /* the policy's default */
+  mlg_profile profile;         /* runs only when the active profile includes it */
   mlg_globs atlas, aliases, files, references;
   const mlg_node *params; /* mapping of name -> default value (may be empty) */
   int has_check, has_run;

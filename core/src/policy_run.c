@@ -452,6 +452,14 @@ static void pol_start(pol *q, const mlg_job *job)
   q->pc = job->cfg ? mlg_config_policy(job->cfg, q->env.policy_id) : NULL;
   if (q->pc && q->pc->enabled == 0)
     return;
+  {
+    const char *pr = raw_string(q->sb->L, q->tbl, "profile");
+    int need = pr ? mlg_profile_parse(pr) : MLG_PROFILE_REGULAR;
+    /* Off in this profile; an enabled: true in the config turns it on. */
+    if (need > (job->cfg ? job->cfg->profile : MLG_PROFILE_REGULAR) &&
+        !(q->pc && q->pc->enabled == 1))
+      return;
+  }
   q->gates = table_gates(q->sb->L, q->tbl) & job->gates;
 }
 

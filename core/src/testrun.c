@@ -107,6 +107,7 @@ typedef struct expect {
 typedef struct tcase {
   const char *name, *fixture, *expect_error;
   int gate; /* -1 = the policy's gates */
+  int profile; /* mlg_profile; auditor unless the case says: tests see every finding */
   const mlg_node *params;
   expect *expects;
   size_t nexpects;
@@ -205,9 +206,9 @@ static int parse_expect(expect *x, const tfile *tf, const mlg_node *n, mlg_err *
 
 static int parse_case(tcase *c, const tfile *tf, const mlg_node *n, mlg_err *err)
 {
-  static const char *const keys[] = {"name", "fixture", "gate", "params", "expect",
-                                     "expect_error", NULL};
-  const mlg_node *ex, *g, *p;
+  static const char *const keys[] = {"name", "fixture", "gate", "params", "profile",
+                                     "expect", "expect_error", NULL};
+  const mlg_node *ex, *g, *p, *pr;
   size_t i;
   int rc = 0;
 
@@ -222,6 +223,10 @@ static int parse_case(tcase *c, const tfile *tf, const mlg_node *n, mlg_err *err
   if ((g = mlg_map_get(n, "gate")) != NULL &&
       (g->type != MLG_STR || (c->gate = mlg_gate_parse(g->u.str.ptr)) < 0))
     return at(err, tf, g, "'gate' must be one of %s", mlg_gate_list());
+  c->profile = MLG_PROFILE_AUDITOR;
+  if ((pr = mlg_map_get(n, "profile")) != NULL &&
+      (pr->type != MLG_STR || (c->profile = mlg_profile_parse(pr->u.str.ptr)) < 0))
+    return at(err, tf, pr, "'profile' must be one of regular, pedantic, auditor", NULL);
   if ((p = mlg_map_get(n, "params")) != NULL && p->type != MLG_MAP)
     return at(err, tf, p, "'params' must be a mapping of name: value", NULL);
   c->params = p;
@@ -411,6 +416,7 @@ static void run_case(runner *t, const tfile *tf, const tcase *c, mlg_policy_set 
   }
   memset(&eo, 0, sizeof eo);
   eo.ws = ws;
+  t->cfg->profile = c->profile;
   eo.cfg = t->cfg;
   eo.gates = c->gate >= 0 ? 1u << c->gate : p->gates;
   eo.params = c->params;

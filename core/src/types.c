@@ -30,6 +30,18 @@ const char *mlg_severity_name(mlg_severity s)
   return (unsigned)s < MLG_SEV_COUNT ? sev_names[s] : "?";
 }
 
+static const char *const profile_names[] = {"regular", "pedantic", "auditor"};
+
+const char *mlg_profile_name(mlg_profile p)
+{
+  return (unsigned)p < MLG_PROFILE_COUNT ? profile_names[p] : "?";
+}
+
+int mlg_profile_parse(const char *name)
+{
+  return lookup(profile_names, MLG_PROFILE_COUNT, name);
+}
+
 const char *mlg_confidence_name(mlg_confidence c)
 {
   return (unsigned)c < MLG_CONF_COUNT ? conf_names[c] : "?";

@@ -40,7 +40,19 @@ typedef enum mlg_enforcement {
   MLG_ENF_HARD      /* blocks; waivers refused */
 } mlg_enforcement;
 
+/* Which findings a run shows, after zizmor's personas: regular (the
+ * default), pedantic (adds style and hygiene checks), auditor (adds
+ * checks that need a human to judge). Each includes the ones before. */
+typedef enum mlg_profile {
+  MLG_PROFILE_REGULAR = 0,
+  MLG_PROFILE_PEDANTIC,
+  MLG_PROFILE_AUDITOR,
+  MLG_PROFILE_COUNT
+} mlg_profile;
+
 const char *mlg_gate_name(mlg_gate g);
+const char *mlg_profile_name(mlg_profile p);
+int mlg_profile_parse(const char *name);
 const char *mlg_severity_name(mlg_severity s);
 const char *mlg_confidence_name(mlg_confidence c);
 const char *mlg_enforcement_name(mlg_enforcement e);

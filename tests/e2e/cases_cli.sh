@@ -849,3 +849,103 @@ t_examples() {
   [ "$n" -ge 2 ] || die "findings in $n gate(s); the demo must show several gates"
 }
 add demo/examples t_examples
+
+# --- profiles ----------------------------------------------------------------
+
+t_profiles() {
+  mkdir -p "$W/pp/pipeline" "$W/pw"
+  printf 'hello\n' >"$W/pw/a.txt"
+  cat >"$W/pp/pipeline/e2e-pedantic.lua" <<'LUA'
+return mlgate.policy {
+  id = "pipeline/e2e-pedantic", title = "Pedantic policy", gate = "pipeline",
+  severity = "low", atlas = {"AML.T0010"}, profile = "pedantic", files = {"*.txt"},
+  check = function(file, ctx) ctx:fail{message = "pedantic policy", line = 1} end,
+}
+LUA
+  cat >"$W/pp/pipeline/e2e-mixed.lua" <<'LUA'
+return mlgate.policy {
+  id = "pipeline/e2e-mixed", title = "Mixed findings", gate = "pipeline",
+  severity = "low", atlas = {"AML.T0010"}, files = {"*.txt"},
+  check = function(file, ctx)
+    ctx:fail{message = "regular finding", line = 1, key = "r"}
+    ctx:fail{message = "auditor finding", line = 1, key = "a", profile = "auditor"}
+  end,
+}
+LUA
+  cfg "$W/c.yml" <<<'version: 1'
+  mg eval "$W/pw" --config "$W/c.yml" --policies "$W/pp" --format "json:$W/r.json"
+  expect_rc 1
+  eq "$(q "$W/r.json" 'len(r["findings"])')" 1 "regular profile: one finding"
+  eq "$(q "$W/r.json" '[g["policies"] for g in r["gates"] if g["name"] == "pipeline"][0]')" 1 "regular profile: one policy"
+  mg eval "$W/pw" --config "$W/c.yml" --policies "$W/pp" --profile pedantic \
+    --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len(r["findings"])')" 2 "pedantic profile: two findings"
+  eq "$(q "$W/r.json" '[g["policies"] for g in r["gates"] if g["name"] == "pipeline"][0]')" 2 "pedantic profile: two policies"
+  cfg "$W/c2.yml" <<<$'version: 1\nprofile: auditor'
+  mg eval "$W/pw" --config "$W/c2.yml" --policies "$W/pp" --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len(r["findings"])')" 3 "config profile auditor: every finding"
+  mg eval "$W/pw" --config "$W/c2.yml" --policies "$W/pp" --profile regular \
+    --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len(r["findings"])')" 1 "--profile overrides the config"
+  # enabled: true turns on one policy of a higher profile.
+  cfg "$W/c3.yml" <<<$'version: 1\npolicies:\n  pipeline/e2e-pedantic: {enabled: true}'
+  mg eval "$W/pw" --config "$W/c3.yml" --policies "$W/pp" --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len(r["findings"])')" 2 "enabled: true runs a pedantic policy"
+  mg eval "$W/pw" --config "$W/c.yml" --policies "$W/pp" --profile loud
+  expect_rc 2 "--profile loud"
+  has "$W/err" "--profile must be one of regular, pedantic, auditor"
+  cfg "$W/c4.yml" <<<$'version: 1\nprofile: loud'
+  mg eval "$W/pw" --config "$W/c4.yml" --policies "$W/pp"
+  expect_rc 2 "config profile: loud"
+  has "$W/out" "c4.yml:2:10: 'profile' must be one of regular, pedantic, auditor"
+}
+add config/profiles t_profiles
+
+# --- inline suppressions -----------------------------------------------------
+
+t_inline_suppression() {
+  mkdir -p "$W/sp/pipeline" "$W/sw"
+  cat >"$W/sw/a.yml" <<'YML'
+one: x   # mlgate: ignore[pipeline/e2e-lines] accepted: fixture data (SEC-42)
+two: y   # mlgate: ignore[e2e:lines]
+three: z
+four: w  # mlgate: ignore[zizmor:other, e2e:lines] vendored file
+YML
+  cat >"$W/sp/pipeline/e2e-lines.lua" <<'LUA'
+return mlgate.policy {
+  id = "pipeline/e2e-lines", title = "Every line", gate = "pipeline", severity = "high",
+  atlas = {"AML.T0010"}, aliases = {"e2e:lines"}, files = {"*.yml"},
+  params = {span = 0},
+  check = function(file, ctx)
+    for i = 1, 4 do
+      ctx:fail{message = "line " .. i, line = i, end_line = i + ctx.params.span, key = "l" .. i}
+    end
+  end,
+}
+LUA
+  cfg "$W/c.yml" <<<'version: 1'
+  mg eval "$W/sw" --config "$W/c.yml" --policies "$W/sp" --format "json:$W/r.json"
+  expect_rc 1
+  report "$W/r.json"
+  eq "$(q "$W/r.json" 'sorted((f["location"]["line"], f["waived"]) for f in r["findings"] if f["policy"] == "pipeline/e2e-lines")')" \
+     "[[1, true], [2, false], [3, false], [4, true]]" "waived lines"
+  eq "$(q "$W/r.json" '[(f["location"]["line"], f["location"]["column"]) for f in r["findings"] if f["policy"] == "mlgate/suppression-invalid"]')" \
+     "[[2, 10]]" "a suppression without a reason is reported"
+  # A finding spanning lines 3-4 is covered by the comment on line 4.
+  cfg "$W/c2.yml" <<<$'version: 1\npolicies:\n  pipeline/e2e-lines: {params: {span: 1}}'
+  mg eval "$W/sw" --config "$W/c2.yml" --policies "$W/sp" --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'sorted((f["location"]["line"], f["waived"]) for f in r["findings"] if f["policy"] == "pipeline/e2e-lines")')" \
+     "[[1, true], [2, false], [3, true], [4, true]]" "span"
+  # Switched off centrally.
+  cfg "$W/c3.yml" <<<$'version: 1\ninline_suppressions: false'
+  mg eval "$W/sw" --config "$W/c3.yml" --policies "$W/sp" --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len([f for f in r["findings"] if f["waived"]])')" 0 "inline_suppressions: false"
+  # Hard enforcement refuses them.
+  cfg "$W/c4.yml" <<<$'version: 1\npolicies:\n  pipeline/e2e-lines: {enforcement: hard}'
+  mg eval "$W/sw" --config "$W/c4.yml" --policies "$W/sp" --format "json:$W/r.json"
+  eq "$(q "$W/r.json" 'len([f for f in r["findings"] if f["waived"]])')" 0 "hard: none waived"
+  eq "$(q "$W/r.json" 'len([f for f in r["findings"] if f["policy"] == "mlgate/suppression-refused"])')" 2 "hard: refusals reported"
+  mg explain mlgate/suppression-invalid
+  expect_rc 0 "explain mlgate/suppression-invalid"
+}
+add config/inline-suppression t_inline_suppression

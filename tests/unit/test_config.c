@@ -350,7 +350,7 @@ static void test_error_document(void **state)
                "mlgate.yml:2:10: version 3 is not supported (this mlgate reads version 1)");
   expect_error("version: 1\nextends: []\n",
                "mlgate.yml:2:1: unknown key 'extends' at the top level (expected one of: "
-               "version, fail_on, exclude, gates, policies, waivers, limits)");
+               "version, fail_on, profile, inline_suppressions, exclude, gates, policies, waivers, limits)");
   expect_error("version: 1\n---\nversion: 1\n",
                "mlgate.yml:3:1: a second YAML document ('---'); mlgate.yml must hold "
                "exactly one");
@@ -359,11 +359,11 @@ static void test_error_document(void **state)
                "mlgate.yml:2:10: 'fail_on' must be one of info, low, medium, high, critical");
   expect_error("version: 1\nbogus: 1\nfail_on: nope\n",
                "mlgate.yml:2:1: unknown key 'bogus' at the top level (expected one of: "
-               "version, fail_on, exclude, gates, policies, waivers, limits)");
+               "version, fail_on, profile, inline_suppressions, exclude, gates, policies, waivers, limits)");
   /* user text in messages is escaped and bounded */
   expect_error("version: 1\n\"a\\x01'b\": 1\n",
                "mlgate.yml:2:1: unknown key 'a\\x01\\x27b' at the top level (expected one of: "
-               "version, fail_on, exclude, gates, policies, waivers, limits)");
+               "version, fail_on, profile, inline_suppressions, exclude, gates, policies, waivers, limits)");
   expect_error("version: 1\nfail_on: 5\n",
                "mlgate.yml:2:10: 'fail_on' must be one of info, low, medium, high, critical");
   expect_error("version: 1\nfail_on:\n",
