@@ -453,7 +453,8 @@ static mlg_node *copy(ev *e, const mlg_node *n)
   case MLG_SEQ:
     if (!(c = mlg_node_seq(e->doc)))
       return NULL;
-    if (n->u.seq.len && !(c->u.seq.items = mlg_doc_alloc(e->doc, n->u.seq.len * sizeof(mlg_node *))))
+    if (n->u.seq.len &&
+        !(c->u.seq.items = mlg_doc_alloc(e->doc, n->u.seq.len * sizeof(mlg_node *))))
       return NULL;
     c->u.seq.len = c->u.seq.cap = n->u.seq.len;
     for (i = 0; i < n->u.seq.len; i++) {
@@ -464,7 +465,8 @@ static mlg_node *copy(ev *e, const mlg_node *n)
   case MLG_MAP:
     if (!(c = mlg_node_map(e->doc)))
       return NULL;
-    if (n->u.map.len && !(c->u.map.pairs = mlg_doc_alloc(e->doc, n->u.map.len * sizeof(mlg_pair))))
+    if (n->u.map.len &&
+        !(c->u.map.pairs = mlg_doc_alloc(e->doc, n->u.map.len * sizeof(mlg_pair))))
       return NULL;
     c->u.map.len = c->u.map.cap = n->u.map.len;
     for (i = 0; i < n->u.map.len; i++) {
