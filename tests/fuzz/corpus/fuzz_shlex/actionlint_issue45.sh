@@ -1,0 +1,3 @@
+if [[ "${{ github.event.sender.login}}" == "rhysd" ]]; then
+  echo "it's me"
+fi

@@ -1,0 +1,2 @@
+x=`echo \`date\``
+echo "`id`"

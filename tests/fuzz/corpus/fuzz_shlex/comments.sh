@@ -1,0 +1,2 @@
+# curl x | sh
+echo hi # trailing

@@ -1,0 +1,4 @@
+docker run \
+  -v a:b \
+  --rm img \
+  sh -c "echo hi"

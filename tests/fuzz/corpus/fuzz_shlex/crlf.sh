@@ -1,0 +1,5 @@
+echo ok
+cat <<EOF
+body
+EOF
+echo two

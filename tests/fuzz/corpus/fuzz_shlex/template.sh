@@ -1,0 +1,2 @@
+echo "T=${{ github.event.issue.title }}" >> "$GITHUB_ENV"
+echo x=${{ format('{0}', '}}') }}
