@@ -494,7 +494,7 @@ static mlg_gx_node *primary(parser *p, unsigned *h)
     p->pos++;
     n->left = inner;
     *h = hi + 1;
-    return n;
+    return check_height(p, *h, t) ? NULL : n;
   case T_EOF:
     return fail_at(p, "Unexpected end of expression", NULL);
   default:
@@ -571,7 +571,7 @@ static mlg_gx_node *call(parser *p, unsigned *h)
     n->name = fn->name;
     p->pos++; /* ) */
     *h = hmax + 1;
-    if (nvec_to(p, &args, n))
+    if (check_height(p, *h, id) || nvec_to(p, &args, n))
       n = NULL;
   }
 done:

@@ -116,9 +116,14 @@ void mlg_gx_free(mlg_gx *gx);
  * Evaluation errors (format string errors, case() predicates that are not
  * booleans, fromJSON of invalid JSON, values nested deeper than 256 levels
  * for toJSON, ...) are MLG_EINVAL with phase EVALUATION; going over GitHub's
- * memory budget (MLG_GX_MAX_MEMORY, counted as GitHub does: 2 bytes per
- * character of every string made) is MLG_ELIMIT ("The maximum allowed
- * memory size was exceeded ...").
+ * memory budget (MLG_GX_MAX_MEMORY, counted as GitHub does: 26 bytes plus
+ * 2 per UTF-16 unit of every string result alive, 24 for other values) is
+ * MLG_ELIMIT ("The maximum allowed memory size was exceeded ..."), and so
+ * are our own caps, which GitHub's budget alone would not give since
+ * results stay in doc: 16 times that budget allocated in all, 64 MiB of
+ * text and mapping members gone through (for huge or alias-shared
+ * contexts; "The expression is too expensive to evaluate ...").
+ * case() evaluates its arguments lazily, as the runner does.
  * Functions whose value needs the runner evaluate to documented stand-ins
  * (hashFiles: "", success() and always(): true, failure() and
  * cancelled(): false) and make mlg_gx_is_constant false. */

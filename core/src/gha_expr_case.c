@@ -173,19 +173,29 @@ int mlg_gx_str_eq(const char *a, size_t alen, const char *b, size_t blen)
 int mlg_gx_fold_buf(mlg_buf *out, const char *s, size_t len)
 {
   size_t i = 0;
-  int rc = mlg_buf_grow(out, len + 4);
-  while (rc == 0 && i < len) {
+  if (mlg_buf_grow(out, len + 4))
+    return MLG_ENOMEM;
+  while (i < len) {
+    unsigned char c = (unsigned char)s[i];
     uint32_t cp;
-    size_t n = mlg_gx_next(s, len, i, &cp);
-    if (cp >= 0x110000) {
-      rc = mlg_buf_putc(out, s[i]);
-    } else {
-      char enc[4];
-      rc = mlg_buf_put(out, enc, mlg_utf8_encode(enc, mlg_gx_fold(cp)));
+    size_t n;
+    if (c < 0x80) { /* room was made for the rest of s at the last grow */
+      out->ptr[out->len++] = (char)(c >= 'a' && c <= 'z' ? c - 32 : c);
+      i++;
+      continue;
     }
+    /* Upper case can be longer (U+0250 is 2 bytes, U+2C6F 3). */
+    if (mlg_buf_grow(out, len - i + 4))
+      return MLG_ENOMEM;
+    n = mlg_gx_next(s, len, i, &cp);
+    if (cp >= 0x110000)
+      out->ptr[out->len++] = (char)c;
+    else
+      out->len += mlg_utf8_encode(out->ptr + out->len, mlg_gx_fold(cp));
     i += n;
   }
-  return rc;
+  out->ptr[out->len] = '\0';
+  return 0;
 }
 
 size_t mlg_gx_ws(const char *s, size_t len, size_t i)

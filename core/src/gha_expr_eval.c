@@ -10,8 +10,11 @@
  * the path being evaluated, as in GitHub's runner. And ours: results live
  * in the caller's arena until it is freed, so everything this evaluation
  * allocates for strings and arrays is also counted cumulatively, against
- * MLG_GX_MADE_MAX. Each syntax node is evaluated at most once, so time is
- * bounded by the same figures.
+ * MLG_GX_MADE_MAX. Time: each syntax node is evaluated at most once, and
+ * what a node does in proportion to its operands (folding and comparing
+ * strings, scanning mappings, writing JSON) is counted against
+ * MLG_GX_WORK_MAX, so a huge or alias-shared context cannot make one
+ * expression run for long.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -21,6 +24,9 @@
 #include "parse.h"
 
 #define MLG_GX_MADE_MAX (16 * MLG_GX_MAX_MEMORY)
+#define MLG_GX_WORK_MAX ((size_t)64 << 20) /* bytes or steps: well under a second */
+#define KEY_COST 16                          /* a key compared */
+#define DUP_COST 64                          /* a key hashed for duplicates */
 #define STR_OVERHEAD 26
 #define OBJ_SIZE 24
 /* Longest string a function may build: its cost alone fills the budget. */
@@ -40,6 +46,7 @@ typedef struct ev {
   int top;      /* deepest level holding an amount, -1 when none */
   size_t total; /* GitHub's count */
   size_t made;  /* ours */
+  size_t work;
   int rc;
 } ev;
 
@@ -94,6 +101,24 @@ static int made(ev *e, size_t bytes)
     return -1;
   }
   return 0;
+}
+
+static int work(ev *e, size_t units)
+{
+  char x[400 + 8];
+  e->work += units;
+  if (e->work <= MLG_GX_WORK_MAX)
+    return 0;
+  mlg_gx_render(x, 400, e->gx->text, e->gx->len);
+  e->rc = mlg_err_set(e->err, MLG_ELIMIT,
+                      "The expression is too expensive to evaluate (over %zu MiB of text and "
+                      "members to go through): %s", MLG_GX_WORK_MAX >> 20, x);
+  return -1;
+}
+
+static size_t str_len(const mlg_node *v)
+{
+  return v && v->type == MLG_STR ? v->u.str.len : 0;
 }
 
 static const mlg_node *new_bool(ev *e, int b)
@@ -154,16 +179,27 @@ static void idx_of(idx *x, const mlg_node *v)
 }
 
 /* Adds what indexing item with x gives to out (when out is NULL, only
- * counts into *n). */
-static int gather(const mlg_node *item, const idx *x, mlg_node **out, size_t *n)
+ * counts into *n, and charges the work). */
+static int gather(ev *e, const mlg_node *item, const idx *x, mlg_node **out, size_t *n)
 {
   size_t i;
   mlg_gx_dups *dups = NULL;
   const mlg_node *v;
+  if (!out) {
+    size_t units = 1;
+    if (item->type == MLG_MAP)
+      units += item->u.map.len * (x->star ? DUP_COST : KEY_COST);
+    else if (item->type == MLG_SEQ && x->star)
+      units += item->u.seq.len;
+    if (work(e, units))
+      return -1;
+  }
   if (item->type == MLG_MAP) {
     if (x->star) {
-      if (mlg_gx_dups_new(&dups, item))
-        return MLG_ENOMEM;
+      if (mlg_gx_dups_new(&dups, item)) {
+        oom(e);
+        return -1;
+      }
       for (i = 0; i < item->u.map.len; i++) {
         if (mlg_gx_shadowed(dups, i))
           continue;
@@ -207,11 +243,11 @@ static const mlg_node *filter(ev *e, const mlg_node *obj, const idx *x)
       ;
     } else if (each) {
       for (i = 0; i < obj->u.seq.len; i++) {
-        if (gather(obj->u.seq.items[i], x, items, &n))
-          return oom(e);
+        if (gather(e, obj->u.seq.items[i], x, items, &n))
+          return NULL;
       }
-    } else if (gather(obj, x, items, &n)) {
-      return oom(e);
+    } else if (gather(e, obj, x, items, &n)) {
+      return NULL;
     }
     if (pass == 0) {
       if (made(e, OBJ_SIZE + 64 + n * sizeof *items))
@@ -241,6 +277,8 @@ static const mlg_node *access(ev *e, const mlg_node *obj, const idx *x)
   if (obj->type == MLG_MAP) {
     if (x->star)
       return filter(e, obj, x);
+    if (work(e, obj->u.map.len * KEY_COST))
+      return NULL;
     if (x->s && (v = mlg_gx_map_get(obj, x->s, x->slen)))
       return v;
     return e->null;
@@ -270,6 +308,8 @@ static const mlg_node *fn_text(ev *e, int id, const mlg_node *x, const mlg_node 
   int r = 0;
   if (!is_prim(x) || !is_prim(y))
     return new_bool(e, 0);
+  if (work(e, str_len(x) + str_len(y)))
+    return NULL;
   if (fold2(x, y, &a, &b)) {
     mlg_buf_free(&a);
     mlg_buf_free(&b);
@@ -291,6 +331,8 @@ static const mlg_node *fn_contains(ev *e, const mlg_node *hay, const mlg_node *n
   size_t i;
   if (hay->type == MLG_SEQ) {
     for (i = 0; i < hay->u.seq.len; i++) {
+      if (work(e, 1 + str_len(needle) + str_len(hay->u.seq.items[i])))
+        return NULL;
       if (mlg_gx_equals(needle, hay->u.seq.items[i]))
         return new_bool(e, 1);
     }
@@ -329,6 +371,8 @@ static const mlg_node *fn_format(ev *e, const mlg_node *const *args, size_t narg
   const mlg_node *r = NULL;
 
   str_of(args[0], num, &fs, &len);
+  if (work(e, len))
+    return NULL;
   while (i < len) {
     size_t l, b;
     if (!lb_done && (!lb || (size_t)(lb - fs) < i)) {
@@ -368,7 +412,7 @@ static const mlg_node *fn_format(ev *e, const mlg_node *const *args, size_t narg
             goto done;
           }
           str_of(args[1 + arg], an, &as, &al);
-          if (put_capped(e, &out, fs + i, l - i) || put_capped(e, &out, as, al))
+          if (work(e, al) || put_capped(e, &out, fs + i, l - i) || put_capped(e, &out, as, al))
             goto done;
           i = (size_t)(rb - fs) + 1;
           continue;
@@ -416,7 +460,8 @@ static const mlg_node *fn_join(ev *e, const mlg_node *arr, const mlg_node *sep)
     str_of(sep, snum, &ss, &sl);
   for (i = 0; i < arr->u.seq.len; i++) {
     str_of(arr->u.seq.items[i], num, &s, &len);
-    if ((i > 0 && put_capped(e, &out, ss, sl)) || put_capped(e, &out, s, len))
+    if (work(e, 1 + sl + len) || (i > 0 && put_capped(e, &out, ss, sl)) ||
+        put_capped(e, &out, s, len))
       goto done;
   }
   r = new_str(e, out.ptr ? out.ptr : "", out.len);
@@ -437,7 +482,7 @@ static const mlg_node *fn_tojson(ev *e, const mlg_node *v)
                         MLG_GX_JSON_DEPTH);
   else if (rc)
     oom(e);
-  else
+  else if (work(e, 8 * out.len) == 0)
     r = new_str(e, out.ptr ? out.ptr : "", out.len);
   mlg_buf_free(&out);
   return r;
@@ -494,6 +539,8 @@ static const mlg_node *fn_fromjson(ev *e, const mlg_node *v)
   const mlg_node *r = NULL;
 
   str_of(v, num, &s, &len);
+  if (work(e, 4 * len))
+    return NULL;
   if (mlg_gx_js_blank(s, len)) {
     e->rc = mlg_err_set(e->err, MLG_EINVAL, "Error parsing JSON when evaluating fromJSON: "
                                             "empty input");
@@ -579,6 +626,8 @@ static const mlg_node *compare(const mlg_gx_node *n, const mlg_node *l, const ml
 {
   const char *op = n->name;
   int v;
+  if (work(e, 1 + str_len(l) + str_len(r)))
+    return NULL;
   if (op[0] == '=')
     v = mlg_gx_equals(l, r);
   else if (op[0] == '!')
@@ -600,6 +649,8 @@ static const mlg_node *eval_node(ev *e, const mlg_gx_node *n, int level)
   case MLG_GX_LITERAL:
     return n->value ? n->value : e->null;
   case MLG_GX_CONTEXT:
+    if (e->ctx && e->ctx->type == MLG_MAP && work(e, e->ctx->u.map.len * KEY_COST))
+      return NULL;
     r = mlg_gx_map_get(e->ctx, n->name, strlen(n->name));
     return r ? r : e->null;
   case MLG_GX_PROPERTY:
@@ -611,6 +662,8 @@ static const mlg_node *eval_node(ev *e, const mlg_gx_node *n, int level)
     return access(e, l, &x);
   case MLG_GX_INDEX: /* GitHub evaluates the index first */
     if (!(r = eval(e, n->right, level + 1)) || !(l = eval(e, n->left, level + 1)))
+      return NULL;
+    if (work(e, str_len(r)))
       return NULL;
     idx_of(&x, r);
     return access(e, l, &x);
@@ -651,7 +704,7 @@ static const mlg_node *eval(ev *e, const mlg_gx_node *n, int level)
 {
   const mlg_node *r = eval_node(e, n, level);
   size_t cost;
-  if (!r)
+  if (!r || work(e, str_len(r)))
     return NULL;
   cost = r->type == MLG_STR ? STR_OVERHEAD + 2 * mlg_gx_utf16_len(r->u.str.ptr, r->u.str.len)
                             : OBJ_SIZE;

@@ -111,8 +111,9 @@ void mlg_gx_dups_free(mlg_gx_dups *dups);
 
 #define MLG_GX_JSON_DEPTH 256
 /* Appends toJSON's text (two-space indent, JavaScript number and string
- * forms). MLG_ELIMIT when out would pass max bytes, MLG_EINVAL deeper than
- * MLG_GX_JSON_DEPTH, MLG_ENOMEM. */
+ * forms; of keys that differ only in case, the first). MLG_ELIMIT when out
+ * would pass max bytes or more than max members of mappings would be gone
+ * through, MLG_EINVAL deeper than MLG_GX_JSON_DEPTH, MLG_ENOMEM. */
 int mlg_gx_json(mlg_buf *out, const mlg_node *v, size_t max);
 
 #endif

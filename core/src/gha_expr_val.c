@@ -462,28 +462,22 @@ struct mlg_gx_dups {
   unsigned char *flag;
 };
 
-typedef struct hkey {
-  uint64_t h;
-  size_t i;
-} hkey;
-
-static int hkey_cmp(const void *a, const void *b)
-{
-  const hkey *x = a, *y = b;
-  if (x->h != y->h)
-    return x->h < y->h ? -1 : 1;
-  return x->i < y->i ? -1 : x->i > y->i;
-}
-
 /* FNV-1a of the upper-cased characters: keys equal in any case hash alike. */
 static uint64_t fold_hash(const char *s, size_t len)
 {
   uint64_t h = 14695981039346656037u;
   size_t i = 0;
   while (i < len) {
+    unsigned char c = (unsigned char)s[i];
     uint32_t cp;
-    i += mlg_gx_next(s, len, i, &cp);
-    h = (h ^ mlg_gx_fold(cp)) * 1099511628211u;
+    if (c < 0x80) {
+      cp = c >= 'a' && c <= 'z' ? c - 32u : c;
+      i++;
+    } else {
+      i += mlg_gx_next(s, len, i, &cp);
+      cp = mlg_gx_fold(cp);
+    }
+    h = (h ^ cp) * 1099511628211u;
   }
   return h;
 }
@@ -514,8 +508,9 @@ static int mark(mlg_gx_dups **out, size_t n, size_t i)
 
 int mlg_gx_dups_new(mlg_gx_dups **out, const mlg_node *map)
 {
-  size_t n = map && map->type == MLG_MAP ? map->u.map.len : 0, i, j;
-  hkey *keys = NULL;
+  size_t n = map && map->type == MLG_MAP ? map->u.map.len : 0, i, j, cap = 16;
+  size_t *slot = NULL;
+  uint64_t *hash = NULL;
   int rc = 0;
   *out = NULL;
   if (n < 2)
@@ -531,27 +526,31 @@ int mlg_gx_dups_new(mlg_gx_dups **out, const mlg_node *map)
     }
     return rc;
   }
-  if (!(keys = malloc(n * sizeof *keys)))
+  /* Open addressing over the folded keys; a key whose equal is already
+   * in the table is shadowed and stays out. */
+  while (cap < 2 * n)
+    cap *= 2;
+  if (!(slot = malloc(cap * sizeof *slot)) || !(hash = malloc(n * sizeof *hash))) {
+    free(slot);
     return MLG_ENOMEM;
-  for (i = 0; i < n; i++) {
+  }
+  memset(slot, 0xFF, cap * sizeof *slot);
+  for (i = 0; i < n && rc == 0; i++) {
     char num[MLG_GX_NUMBUF];
     const char *s;
-    size_t len;
-    keys[i].i = i;
-    keys[i].h = key_of(map->u.map.pairs[i].key, num, &s, &len) == 0 ? fold_hash(s, len) : i;
-  }
-  qsort(keys, n, sizeof *keys, hkey_cmp);
-  for (i = 1; i < n && rc == 0; i++) {
-    /* Within a run of equal hashes (sorted by index), compare with the
-     * earlier members; runs are almost always of length one. */
-    for (j = i; j-- > 0 && keys[j].h == keys[i].h;) {
-      if (key_eq(map, keys[j].i, keys[i].i)) {
-        rc = mark(out, n, keys[i].i);
+    size_t len, pos;
+    hash[i] = key_of(map->u.map.pairs[i].key, num, &s, &len) == 0 ? fold_hash(s, len) : i;
+    for (pos = hash[i] & (cap - 1); slot[pos] != (size_t)-1; pos = (pos + 1) & (cap - 1)) {
+      if (hash[slot[pos]] == hash[i] && key_eq(map, slot[pos], i))
         break;
-      }
     }
+    if (slot[pos] == (size_t)-1)
+      slot[pos] = i;
+    else
+      rc = mark(out, n, i);
   }
-  free(keys);
+  free(slot);
+  free(hash);
   if (rc) {
     mlg_gx_dups_free(*out);
     *out = NULL;
@@ -577,6 +576,7 @@ void mlg_gx_dups_free(mlg_gx_dups *dups)
 typedef struct jw {
   mlg_buf *out;
   size_t start, max;
+  size_t keys; /* members gone through for duplicate keys */
 } jw;
 
 static int jput(jw *w, const char *s, size_t len)
@@ -693,6 +693,11 @@ static int jvalue(jw *w, const mlg_node *v, int depth)
     int first = 1;
     if (v->u.map.len == 0)
       return jput(w, "{}", 2);
+    /* A mapping shared through aliases costs its duplicate check on
+     * each visit, even when its members are all shadowed. */
+    w->keys += v->u.map.len;
+    if (w->keys > w->max)
+      return MLG_ELIMIT;
     if ((rc = mlg_gx_dups_new(&dups, v)) != 0)
       return rc;
     rc = jput(w, "{", 1);
@@ -731,5 +736,6 @@ int mlg_gx_json(mlg_buf *out, const mlg_node *v, size_t max)
   w.out = out;
   w.start = out->len;
   w.max = max;
+  w.keys = 0;
   return jvalue(&w, v, 0);
 }

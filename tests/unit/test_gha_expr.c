@@ -852,6 +852,24 @@ static void test_eval_memory(void **state)
               "ERR -5:The maximum allowed memory size was exceeded while evaluating the "
               "following expression: format('{0}{0}{0}', s)");
 
+  /* Work in proportion to the operands is bounded too: 400 searches of a
+   * 200,000-character string are too many. */
+  {
+    char *text = malloc(400 * 20 + 8);
+    text[0] = '\0';
+    for (k = 0; k < 400; k++)
+      strcat(text + k * 20, "contains(s, 'x') && ");
+    strcat(text, "true");
+    got = eval_node(text, ctx);
+    assert_non_null(strstr(got, "ERR -5:The expression is too expensive to evaluate (over 64 MiB "
+                                "of text and members to go through): contains(s, 'x') && "));
+    free(got);
+    text[20 * 100] = '\0';
+    strcat(text, "true");
+    expect_eval(text, ctx, "Boolean:true");
+    free(text);
+  }
+
   /* Braces everywhere: format stays linear. */
   for (k = 0; k < 300000; k++)
     big[k] = k % 4 < 2 ? '{' : '}';
