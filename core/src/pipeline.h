@@ -21,17 +21,27 @@
  * in canonical form: "true", "3"); line/col/offset: where the value's first
  * character is in the file (for block scalars `|`/`>` the first content
  * line, not the indicator); style: "plain", "single", "double", "literal",
- * "folded"; map: present when the value spans several source lines, a flat
- * integer sequence {text_off, line, col, text_off, line, col, ...} (text_off
- * 0-based into text, ascending) giving the file position at each point where
- * the text continues on a new source line, so that the file position of any
- * text offset is the last entry at or before it plus the distance (exact for
- * plain, literal, folded and single-quoted styles; close for double-quoted
- * escapes). key_line/key_col: the key holding the value.
+ * "folded"; map: present when the value spans several source lines (or
+ * holds escapes), a flat integer sequence {text_off, line, col, text_off,
+ * line, col, ...} (text_off 0-based bytes into text, ascending, the first
+ * 0) giving the file position at each point where the text continues on a
+ * new source line or after an escape ('' or \x), so that the file position
+ * of any text offset is the last entry at or before it plus the distance
+ * (columns: the characters of text between them; bytes: the bytes). Exact
+ * for every style wherever the text holds the file's own characters (not
+ * inside an escape, not on a space or line break that folding made); a
+ * value whose text cannot be aligned with its source (not seen in practice)
+ * has no map. Block scalars: line/col is the first content character;
+ * their map starts at the first line after the indicator. offset,
+ * end_offset: file bytes of the first character and after the last.
+ * key_line/key_col: the key holding the value (for list items, the key of
+ * the list). A value reached through a YAML alias has the position of the
+ * anchored text and the key of the alias.
  *
  * ## Key/value lists (`kv`), used for env, with, outputs, secrets, inputs
  *   [{name, value = val | nil (containers), vtype = "string"|"bool"|"int"|
  *     "float"|"null"|"map"|"seq", line, col (of the key)}] in file order.
+ *   A kv list of a mapping reached twice through an alias is the same list.
  *
  * ## GitHub Actions workflow (kind = "workflow")
  *   platform = "github", kind, path, line = 1, col = 1
@@ -42,18 +52,21 @@
  *              inputs = [input]? (workflow_dispatch, workflow_call),
  *              secrets = [kv]? and outputs = [kv]? (workflow_call),
  *              crons = [val]? (schedule), workflows = [string]? (workflow_run)}
- *     input = {name, line, col, type?, required = bool?, default = val?,
- *              options = [string]?, description = val?}
+ *     input = {name, line, col, type?, required = bool? (when written as a
+ *              boolean), default = val?, options = [string]?,
+ *              description = val?}
  *   permissions = perm?                absent when the key is absent
  *     perm = {line, col, kind = "read-all"|"write-all"|"none" (`{}`)|"map"|
  *             "expr"|"invalid", scopes = [{name, level, line, col,
  *             comment?}], levels = {contents = "read", ...}}
  *             comment: text of a comment on the scope's line, without '#'
+ *             and surrounding blanks; level: the value as text ("" for null)
  *   env = [kv]?  defaults = {shell = val?, working_directory = val?, line, col}?
  *   concurrency = {group = val?, cancel_in_progress = val?, line, col}?
  *   jobs = [job]
  *   exprs = [expr]                     every ${{ }} in the file, file order
- *   comments = [{line, col, text}]     every comment (for suppressions)
+ *   comments = [{line, col, text}]     every comment (for suppressions);
+ *                                      col of '#', text without it, trimmed
  *
  *   job = {id, line, col, route = "jobs.<id>", name = val?,
  *          kind = "normal"|"reusable",
@@ -65,6 +78,10 @@
  *          strategy = {line, col, matrix = {line, col, expr = bool,
  *                      keys = {name = [val]}, include = [raw], exclude = [raw]}?,
  *                      fail_fast = val?}?,
+ *            (matrix.expr: the matrix, one of its dimensions, include or
+ *            exclude is itself a ${{ }} string, computed at run time; a
+ *            dimension lists its scalar items; include/exclude written as
+ *            one expression are a one-item list; raw = the YAML as is)
  *          outputs = [kv]?, timeout_minutes = val?, continue_on_error = val?,
  *          uses = uses? (reusable), with = [kv]?,
  *          secrets = {line, col, inherit = bool, items = [kv]}?,
@@ -73,12 +90,21 @@
  *           id = val?, name = val?, cond = val?, uses = uses?, run = val?,
  *           shell = val?, working_directory = val?, with = [kv]?, env = [kv]?,
  *           continue_on_error = val?, timeout_minutes = val?}
+ *     The steps of a `parallel:` group take its place in the list (numbered
+ *     on; route "jobs.j.steps[2].parallel[0]"). Steps reached twice
+ *     through an alias are modelled twice (own index, route and job) and
+ *     point at the same lines.
  *   uses = {raw, line, col (of the value text), key_line, kind =
  *           "action"|"reusable"|"docker"|"local"|"invalid", owner?, repo?,
  *           subpath?, ref?, pin = "sha"|"short-sha"|"tag"|"branch"|"none"|
  *           "local"|"expr" (actions: "tag" for version-like refs such as
  *           v4, v1.2.3, 2.0; "branch" otherwise — a guess offline), image =
  *           image? (docker), comment? (text of a comment on that line)}
+ *     owner/repo/ref: "owner/repo[/subpath][@ref]" (no '@': pin "none");
+ *     kind "reusable" when subpath is .github/workflows/NAME.y{a,}ml; local
+ *     ("./path"): subpath = the path after "./"; docker: no owner/repo/ref,
+ *     pin from the image: "sha" (digest), "tag", "branch" (":latest"),
+ *     "none" (no tag), "expr"; anything containing ${{ is pin "expr".
  *   image = {raw, line, col, registry?, name, tag?, digest?, pin = "digest"|
  *            "tag"|"latest" (`:latest` or no tag)|"expr"|"none" (empty),
  *            credentials = {username = val?, password = val?, line, col}?,
@@ -97,7 +123,12 @@
  *           "jobs.build.steps[1].with.script"), job = id?, step = index?,
  *           fenced = bool (written as ${{ }}; false for a bare `if:`)}
  *     An `if:` without ${{ }} becomes one expr with fenced = false whose
- *     text is the whole condition.
+ *     text is the whole condition (as is, its position that of the value
+ *     text). end_col is exclusive. `run-name` expressions have field
+ *     "name"; job/step `if`, action `pre-if`/`post-if` have "if"; an
+ *     expression reached through an alias is listed once per route. A
+ *     ${{ never closed runs to the end of its value. text: the decoded
+ *     YAML string between the braces.
  *
  * ## GitHub action (kind = "action", action.yml / action.yaml)
  *   platform, kind, path, name = val?, description = val?,
@@ -105,7 +136,9 @@
  *   runs = {line, col, using = val, main = val?, pre = val?, post = val?,
  *           image = image? (docker://...) | val ("Dockerfile"),
  *           entrypoint = val?, args = [val]?, env = [kv]?, steps = [step]},
- *   steps = the same list as runs.steps (composite), exprs, comments
+ *   steps = the same list as runs.steps (composite; empty otherwise),
+ *   exprs, comments. inputs and outputs are present (maybe empty); steps
+ *   have no `job`; routes start at "runs.steps[0]".
  *
  * ## Dependabot (kind = "dependabot", .github/dependabot.y{a,}ml)
  *   version = val, updates = [{line, col, ecosystem = val, directory = val?,
@@ -122,12 +155,21 @@
  *
  * Validation: the loader refuses (MLG_EPARSE, "NAME:LINE:COL: message")
  * what GitHub itself would refuse to run: invalid YAML, an empty document,
- * a top level that is not a mapping, unknown keys at workflow, job, step
- * and action level (with the accepted keys in the message), a workflow
- * without `on` or `jobs`, a job with neither `runs-on` nor `uses`, a step
- * with neither or both of `uses`/`run`, an action without `runs.using`,
- * duplicate mapping keys. What GitHub accepts but is questionable is
- * left to policies (pipeline/schema reports it).
+ * a top level that is not a mapping, unknown keys at workflow, job and
+ * step level (with the accepted keys in the message), a workflow without
+ * `on` or `jobs`, a job with neither `runs-on` nor `uses`, a step with
+ * neither or both of `uses`/`run`, an action without `runs.using`,
+ * duplicate mapping keys, and shapes nothing can run (`jobs` or a job or
+ * step that is no mapping, `steps` that is no sequence). Unknown keys at
+ * the top of an action are accepted, as GitHub's runner ignores them. What
+ * GitHub accepts but is questionable is left to policies (pipeline/schema
+ * reports it). YAML merge keys (`<<`) are not applied (GitHub does not),
+ * so `<<:` in a job is an unknown key.
+ *
+ * Limits: the model's arena may hold 48 bytes per input byte plus 8 MiB
+ * and modelling visits at most 8 Mi source nodes; aliases that expand past
+ * either give MLG_ELIMIT with a located message. Loading is linear in the
+ * input plus the size of the model.
  */
 #ifndef MLG_PIPELINE_H
 #define MLG_PIPELINE_H
@@ -153,10 +195,11 @@ mlg_pipeline_kind mlg_pipeline_kind_of_path(const char *path);
 /* Parses and models one file. kind: from the path, or MLG_PK_UNKNOWN to
  * decide by content (a mapping with `jobs` is a workflow, with `runs` an
  * action, with `updates` a Dependabot config, with `repos` a pre-commit
- * config); a document that is none of them is MLG_ENOENT with *out NULL
- * (not an error for callers judging arbitrary YAML files). On success *out
- * is a new document whose root is the model. name: used in messages and
- * stored as `path`. */
+ * config); a document that is none of them, or no YAML at all, is
+ * MLG_ENOENT with *out NULL (not an error for callers judging arbitrary
+ * YAML files). On success *out is a new document whose root is the model
+ * (it does not refer to text). name: used in messages and stored as
+ * `path`. */
 int mlg_pipeline_load(mlg_doc **out, const char *text, size_t len, const char *name,
                       mlg_pipeline_kind kind, mlg_err *err);
 

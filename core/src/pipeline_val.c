@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gha_expr.h"
+
 static const char *const atom_text[] = {
 #define MLG_PL_ATOM_TEXT(id, s) s,
     MLG_PL_ATOMS(MLG_PL_ATOM_TEXT)
@@ -105,6 +107,21 @@ void mlg_pl_memo_free(mlg_pl_memo *m)
 
 /* --- builder -------------------------------------------------------------- */
 
+/* NEL, LS or PS anywhere (libyaml breaks lines there too). */
+static int has_unicode_break(const char *s, size_t len)
+{
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  for (; p < end; p++) {
+    if (*p < 0xC2)
+      continue;
+    if (*p == 0xC2 && p + 1 < end && p[1] == 0x85)
+      return 1;
+    if (*p == 0xE2 && p + 2 < end && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9))
+      return 1;
+  }
+  return 0;
+}
+
 int mlg_pl_init(mlg_pl *pl, const char *text, size_t len, const char *name,
                 mlg_pipeline_kind kind, size_t limit_bytes, mlg_err *err)
 {
@@ -118,6 +135,7 @@ int mlg_pl_init(mlg_pl *pl, const char *text, size_t len, const char *name,
   if (!pl->doc)
     return pl->rc = mlg_err_set(err, MLG_ENOMEM, "%s: out of memory", name);
   pl->doc->limit_bytes = limit_bytes;
+  pl->lf_only = !memchr(text, '\r', len) && !has_unicode_break(text, len);
   return 0;
 }
 
@@ -273,12 +291,13 @@ mlg_node *mlg_pl_src_str(mlg_pl *pl, const mlg_node *s)
   mlg_node *r;
   if (pl->rc || !s)
     return NULL;
-  if ((r = mlg_pl_memo_get(&pl->strs, s)))
+  /* Only a node with an anchor can be reached twice. */
+  if (s->anchor && (r = mlg_pl_memo_get(&pl->strs, s)))
     return r;
   if (s->type != MLG_STR)
     return mlg_pl_scalar_str(pl, s);
   r = mlg_pl_str(pl, s->u.str.ptr, s->u.str.len);
-  if (r && mlg_pl_memo_put(&pl->strs, s, r))
+  if (r && s->anchor && mlg_pl_memo_put(&pl->strs, s, r))
     mlg_pl_oom(pl);
   return r;
 }
@@ -372,12 +391,6 @@ void mlg_pl_set_first_key_pos(mlg_pl *pl, mlg_node *obj, const mlg_node *map)
 
 /* --- source helpers ------------------------------------------------------- */
 
-int mlg_pl_is_str(const mlg_node *n, const char *s)
-{
-  size_t k = strlen(s);
-  return n && n->type == MLG_STR && n->u.str.len == k && memcmp(n->u.str.ptr, s, k) == 0;
-}
-
 int mlg_pl_is_scalar(const mlg_node *n)
 {
   return n && n->type != MLG_SEQ && n->type != MLG_MAP;
@@ -443,6 +456,10 @@ static void cur_to(const mlg_pl *pl, scur *c, size_t to)
 static size_t line_end(const mlg_pl *pl, size_t from, size_t lim)
 {
   size_t i = from;
+  if (pl->lf_only) {
+    const char *nl = from < lim ? memchr(pl->text + from, '\n', lim - from) : NULL;
+    return nl ? (size_t)(nl - pl->text) : (from < lim ? lim : from);
+  }
   while (i < lim && !brk_at(pl->text, pl->len, i))
     i++;
   return i;
@@ -912,7 +929,7 @@ static mlg_node *tmap_seq(mlg_pl *pl, const mlg_pl_tmap *m)
 
 static vinfo *val_info(mlg_pl *pl, const mlg_node *v)
 {
-  vinfo *vi = mlg_pl_memo_get(&pl->vals, v);
+  vinfo *vi = v->anchor ? mlg_pl_memo_get(&pl->vals, v) : NULL;
   mlg_pl_tmap m;
   const mlg_pl_mpt *p;
 
@@ -936,7 +953,7 @@ static vinfo *val_info(mlg_pl *pl, const mlg_node *v)
   mlg_pl_tmap_free(&m);
   if (pl->rc)
     return NULL;
-  if (mlg_pl_memo_put(&pl->vals, v, vi)) {
+  if (v->anchor && mlg_pl_memo_put(&pl->vals, v, vi)) {
     mlg_pl_oom(pl);
     return NULL;
   }
@@ -1008,7 +1025,7 @@ mlg_node *mlg_pl_kvs(mlg_pl *pl, const mlg_node *n)
 
   if (pl->rc || !n || n->type != MLG_MAP)
     return NULL;
-  if ((seq = mlg_pl_memo_get(&pl->kvs, n)))
+  if (n->anchor && (seq = mlg_pl_memo_get(&pl->kvs, n)))
     return seq;
   if (!(seq = mlg_pl_seq(pl, n->u.map.len)))
     return NULL;
@@ -1023,7 +1040,7 @@ mlg_node *mlg_pl_kvs(mlg_pl *pl, const mlg_node *n)
     mlg_pl_set_pos(pl, kv, p->key);
     mlg_pl_push(pl, seq, kv);
   }
-  if (!pl->rc && mlg_pl_memo_put(&pl->kvs, n, seq))
+  if (!pl->rc && n->anchor && mlg_pl_memo_put(&pl->kvs, n, seq))
     mlg_pl_oom(pl);
   return pl->rc ? NULL : seq;
 }
@@ -1035,7 +1052,7 @@ mlg_node *mlg_pl_raw(mlg_pl *pl, const mlg_node *n)
 
   if (pl->rc || !n)
     return NULL;
-  if ((c = mlg_pl_memo_get(&pl->raws, n)))
+  if (n->anchor && (c = mlg_pl_memo_get(&pl->raws, n)))
     return c;
   if (mlg_pl_tick(pl, n))
     return NULL;
@@ -1152,8 +1169,13 @@ size_t mlg_pl_route_cstr(mlg_pl *pl, const char *key)
 size_t mlg_pl_route_index(mlg_pl *pl, size_t i)
 {
   char buf[32];
-  int k = snprintf(buf, sizeof buf, "[%zu]", i);
-  return route_put(pl, buf, (size_t)k, 0);
+  size_t k = sizeof buf;
+  buf[--k] = ']';
+  do
+    buf[--k] = (char)('0' + i % 10);
+  while ((i /= 10) != 0);
+  buf[--k] = '[';
+  return route_put(pl, buf + k, sizeof buf - k, 0);
 }
 
 void mlg_pl_route_pop(mlg_pl *pl, size_t mark)
@@ -1171,22 +1193,6 @@ mlg_node *mlg_pl_route_node(mlg_pl *pl)
 }
 
 /* --- expressions ---------------------------------------------------------- */
-
-/* Index of the "}}" closing an expression whose text starts at from: the
- * first one outside a single-quoted string (GitHub's template reader).
- * tlen when there is none. The same rule as mlg_gx_find (gha_expr.h). */
-static size_t expr_close(const char *s, size_t len, size_t from)
-{
-  int quoted = 0;
-  size_t i;
-  for (i = from; i < len; i++) {
-    if (s[i] == '\'')
-      quoted = !quoted;
-    else if (!quoted && s[i] == '}' && i + 1 < len && s[i + 1] == '}')
-      return i;
-  }
-  return len;
-}
 
 static void expr_keep(mlg_pl *pl, size_t off, mlg_node *node)
 {
@@ -1243,23 +1249,25 @@ static void expr_emit(mlg_pl *pl, const mlg_pl_tmap *m, const char *txt, size_t 
 static void exprs_scalar(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field,
                          const mlg_node *key)
 {
-  const char *txt = v->u.str.ptr, *p;
-  size_t tlen = v->u.str.len, from = 0;
+  const char *txt = v->u.str.ptr;
+  size_t tlen = v->u.str.len, from = 0, n, i;
   mlg_node *route = NULL;
+  mlg_gx_span sp[16];
   mlg_pl_tmap m;
+  int more = 1;
 
   pl->at = v;
   if (mlg_pl_align(pl, &m, v, txt, tlen))
     return;
-  while (!pl->rc && (p = memmem(txt + from, tlen - from, "${{", 3)) != NULL) {
-    size_t st = (size_t)(p - txt), close = expr_close(txt, tlen, st + 3);
-    size_t end = close < tlen ? close + 2 : tlen;
-    if (!route)
+  while (more && !pl->rc) {
+    n = mlg_gx_find(sp, sizeof sp / sizeof sp[0], txt + from, tlen - from, &more);
+    if (n && !route)
       route = mlg_pl_route_node(pl);
-    expr_emit(pl, &m, txt, st, end, st + 3, close, field, key, route, 1);
-    if (close >= tlen)
-      break;
-    from = end;
+    for (i = 0; i < n && !pl->rc; i++)
+      expr_emit(pl, &m, txt, from + sp[i].start, from + sp[i].end, from + sp[i].inner,
+                from + sp[i].inner + sp[i].inner_len, field, key, route, 1);
+    if (n)
+      from += sp[n - 1].end;
   }
   mlg_pl_tmap_free(&m);
 }
@@ -1492,6 +1500,31 @@ int mlg_pl_scan_comments(mlg_pl *pl, const mlg_node *root)
     qsort(l.r, l.n, sizeof *l.r, span_cmp);
   if (pl->len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
     i = 3;
+  if (pl->lf_only) {
+    /* The common case: jump from '#' to '#', counting LFs on the way. */
+    size_t ls = i, pos = i;
+    const char *h, *nl;
+    while (!pl->rc && pos < pl->len && (h = memchr(s + pos, '#', pl->len - pos)) != NULL) {
+      size_t hk = (size_t)(h - s), e;
+      while ((nl = memchr(s + pos, '\n', hk - pos)) != NULL) {
+        line++;
+        pos = ls = (size_t)(nl - s) + 1;
+      }
+      pos = hk + 1;
+      if (hk > ls && s[hk - 1] != ' ' && s[hk - 1] != '\t')
+        continue;
+      while (ri < l.n && l.r[ri][1] <= hk)
+        ri++;
+      if (ri < l.n && l.r[ri][0] <= hk)
+        continue;
+      for (col = 1, k = ls; k < hk; k++)
+        col += ((unsigned char)s[k] & 0xC0) != 0x80;
+      e = line_end(pl, hk, pl->len);
+      comment_add(pl, &cap, line, col, hk + 1, e);
+      pos = e;
+    }
+    goto done;
+  }
   while (i < pl->len && !pl->rc) {
     size_t b = brk_at(s, pl->len, i);
     if (b) {

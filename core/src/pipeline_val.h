@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "err.h"
@@ -146,6 +147,7 @@ typedef struct mlg_pl {
   mlg_pipeline_kind kind;
   mlg_err *err;
   int rc;                 /* first failure, sticky */
+  int lf_only;            /* every line break is a lone LF */
   const mlg_node *at;     /* source node being modelled (for limit messages) */
   size_t visits;
   mlg_node *atoms[MLG_A__COUNT];
@@ -272,7 +274,13 @@ mlg_node *mlg_pl_comment_on(mlg_pl *pl, uint32_t line);
 
 /* --- source helpers ------------------------------------------------------ */
 
-int mlg_pl_is_str(const mlg_node *n, const char *s);
+/* Inline: builders compare every key with literals, whose lengths the
+ * compiler then knows. */
+static inline int mlg_pl_is_str(const mlg_node *n, const char *s)
+{
+  size_t k = strlen(s);
+  return n && n->type == MLG_STR && n->u.str.len == k && memcmp(n->u.str.ptr, s, k) == 0;
+}
 int mlg_pl_is_scalar(const mlg_node *n);
 /* 1 when n is a string holding "${{". */
 int mlg_pl_has_expr(const mlg_node *n);
