@@ -128,6 +128,8 @@ policy-test: $(BIN)
 # Peer corpora (picklescan, fickling in ../shared) and our own model corpus.
 peer: $(BIN)
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) bash tests/peer/models.sh
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/pipeline_files.py
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit e2e policy-test peer

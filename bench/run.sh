@@ -36,4 +36,8 @@ BUILD=$BUILD MLGATE_BIN=$BIN bash bench/model_bench.sh | sed 's/^/  /' || status
 echo
 echo "3. pickle VM on opcode-dense 100 MB pickles (budget >= 200 MB/s, RSS <= 64 MiB)"
 BUILD=$BUILD RUNS=${PICKLE_RUNS:-3} bash bench/pickle_bench.sh | sed 's/^/  /' || status=1
+
+echo
+echo "4. pipeline gate: 1,000 generated workflows (budget: well under 1 s)"
+BUILD=$BUILD MLGATE_BIN=$BIN bash bench/pipeline_bench.sh | sed 's/^/  /' || status=1
 exit $status

@@ -13,6 +13,9 @@
 #include "buf.h"
 #include "embedded.h"
 #include "isolate.h"
+#include "lua_api_gha.h"
+#include "lua_api_pipeline.h"
+#include "lua_api_shell.h"
 #include "lua_lazy.h"
 #include "node.h"
 #include "mlgate/version.h"
@@ -333,6 +336,9 @@ static int open_api(lua_State *L)
   mlg_lua_open_re(L);
   mlg_lua_open_log(L);
   mlg_lua_open_model(L);
+  mlg_lua_open_pipeline(L);
+  mlg_lua_open_gha(L);
+  mlg_lua_open_shell(L);
   lua_settop(L, top);
 
   lua_pushvalue(L, top);

@@ -13,6 +13,9 @@
  *   mlgate.log     debug, info, warn; print() is log.info   (lua_api_log.c)
  *   mlgate.atlas   name(id)                                 (lua_api.c)
  *   mlgate.model   scan(path), classify(module, name)       (lua_api_model.c)
+ *   mlgate.pipeline load(path), kind(path): the CI model    (lua_api_pipeline.c)
+ *   mlgate.gha     parse, refs, eval, constant, find        (lua_api_gha.c)
+ *   mlgate.shell   parse(script)                            (lua_api_shell.c)
  *   ctx:fail{...}, ctx:error(msg)                           (lua_api_ctx.c)
  */
 #ifndef MLG_LUA_API_H

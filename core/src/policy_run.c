@@ -9,6 +9,7 @@
 #include "glob.h"
 #include "isolate.h"
 #include "lua_api.h"
+#include "lua_api_pipeline.h"
 #include "sandbox.h"
 #include "scope.h"
 
@@ -541,5 +542,6 @@ int mlg_policy_child(void *ud, size_t batch, int out_fd)
     mlg_lua_env_release(&q->env);
   }
   free(pols);
+  mlg_lua_pipeline_cache_clear();
   return 0;
 }

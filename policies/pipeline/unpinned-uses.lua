@@ -87,33 +87,9 @@ local function is_sha(ref)
   return #ref == 40 and not ref:find("[^0-9a-fA-F]")
 end
 
--- Line and column where a value's text starts. For block scalars (| and >)
--- mlgate.pos gives the indicator; the reference itself is on a later line.
-local function value_start(src, p)
-  if p.style ~= "literal" and p.style ~= "folded" then return p.line, p.column end
-  local line = p.line
-  local i = p.offset + 1
-  local nl = src:find("\n", i, true)
-  while nl do
-    line = line + 1
-    local s, e = src:find("^[ \t]*", nl + 1)
-    local c = src:sub(e + 1, e + 1)
-    if c ~= "\n" and c ~= "\r" and c ~= "" then return line, e - nl + 1 end
-    nl = src:find("\n", nl + 1, true)
-  end
-  return p.line, p.column
-end
-
--- Lines of the source, for ignore comments.
-local function line_at(src, starts, n)
-  local s = starts[n]
-  if not s then return "" end
-  local e = (starts[n + 1] or (#src + 2)) - 2
-  return src:sub(s, e)
-end
-
-local function ignored(line)
-  local list = line:match("#%s*zizmor:%s*ignore%[([^%]]*)%]")
+-- Whether a comment names this audit (zizmor's suppression syntax).
+local function ignored(text)
+  local list = text and text:match("zizmor:%s*ignore%[([^%]]*)%]")
   if not list then return false end
   for item in list:gmatch("[^,%s]+") do
     if item == "unpinned-uses" then return true end
@@ -161,14 +137,6 @@ local function judge(value, list)
       label, ref, ref)
   end
   return r
-end
-
-local function looks_like_workflow(doc)
-  return type(doc) == "table" and type(doc.jobs) == "table"
-end
-
-local function looks_like_action(doc)
-  return type(doc) == "table" and type(doc.runs) == "table"
 end
 
 return mlgate.policy {
@@ -228,62 +196,33 @@ the SHA (for an annotated tag use the `^{}` line). For docker:// images use
       return ctx:error("param 'honor_zizmor_ignores' must be true or false")
     end
 
-    local src, rerr = mlgate.fs.read(file.path)
-    if not src then return ctx:error(rerr) end
-    if not mlgate.text.is_text(src) then return end
-    local doc, err = mlgate.yaml.parse(src, {name = file.path})
-    if not doc then return ctx:error(err) end
-    local workflow, action = looks_like_workflow(doc), looks_like_action(doc)
-    if not workflow and not action then return end -- another kind of YAML file
+    local m = mlgate.pipeline.load(file.path)
+    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
 
-    local starts = {1}
-    for nl in src:gmatch("()\n") do starts[#starts + 1] = nl + 1 end
-    local seen = {}
-
-    local function check_uses(holder, where)
-      local value = holder.uses
-      if type(value) ~= "string" then return end
-      local p = mlgate.pos(holder, "uses")
-      if not p then return end
-      local line, col = value_start(src, p)
-      local id = line .. ":" .. col
-      if seen[id] then return end -- the same node reached through a YAML alias
-      seen[id] = true
-      local r = judge(value, list)
-      if not r then return end
-      if honor and (ignored(line_at(src, starts, line)) or
-                    ignored(line_at(src, starts, p.key_line or line))) then
-        mlgate.log.info("%s:%d: honouring '# zizmor: ignore[unpinned-uses]' for %s",
-          file.path, line, r.uses)
-        return
-      end
-      local eline, ecol = p.end_line, p.end_column
-      if line ~= p.line then eline, ecol = line, col + #r.uses end
-      ctx:fail{
-        message = r.message,
-        line = line, column = col, end_line = eline, end_column = ecol,
-        -- a docker:// step is also an unpinned container image
-        aliases = r.kind == "docker" and {"catalog:PIN-IMAGE", "zizmor:unpinned-images"} or nil,
-        details = {uses = r.uses, kind = r.kind, ref = r.ref, required = r.required,
-                   policy = r.policy, job = where.job, step = where.step},
-      }
+    -- Comments by line, for zizmor's ignore comments.
+    local comments = {}
+    if honor then
+      for _, c in ipairs(m.comments or {}) do comments[c.line] = c.text end
     end
 
-    if workflow then
-      for _, name in ipairs(mlgate.keys(doc.jobs)) do
-        local job = doc.jobs[name]
-        if type(job) == "table" then
-          check_uses(job, {job = name})
-          if type(job.steps) == "table" then
-            for i, step in ipairs(job.steps) do
-              if type(step) == "table" then check_uses(step, {job = name, step = i}) end
-            end
-          end
+    for u, step, job in mlgate.pipeline.uses(m) do
+      local r = judge(u.raw, list)
+      if r then
+        if honor and (ignored(comments[u.line]) or ignored(comments[u.key_line])) then
+          mlgate.log.info("%s:%d: honouring '# zizmor: ignore[unpinned-uses]' for %s",
+            file.path, u.line, r.uses)
+        else
+          ctx:fail{
+            message = r.message,
+            line = u.line, column = u.col, end_line = u.line, end_column = u.col + #u.raw,
+            -- a docker:// step is also an unpinned container image
+            aliases = r.kind == "docker" and {"catalog:PIN-IMAGE", "zizmor:unpinned-images"}
+              or nil,
+            key = (step and step.route or job and job.route or "") .. ":" .. u.raw,
+            details = {uses = r.uses, kind = r.kind, ref = r.ref, required = r.required,
+                       policy = r.policy, job = job and job.id, step = step and step.index},
+          }
         end
-      end
-    elseif type(doc.runs.steps) == "table" then
-      for i, step in ipairs(doc.runs.steps) do
-        if type(step) == "table" then check_uses(step, {step = i}) end
       end
     end
   end,

@@ -1,0 +1,17 @@
+/*
+ * mlgate.pipeline for policies: load(path [, kind]) and kind(path); the
+ * model is cached per process (see lua_api_pipeline.c).
+ */
+#ifndef MLG_LUA_API_PIPELINE_H
+#define MLG_LUA_API_PIPELINE_H
+
+#include <lua.h>
+
+/* Adds the `pipeline` table to the table on top of the stack. */
+void mlg_lua_open_pipeline(lua_State *L);
+
+/* Drops every cached model (models still used by a Lua state stay alive
+ * until that state releases them). */
+void mlg_lua_pipeline_cache_clear(void);
+
+#endif

@@ -1,0 +1,79 @@
+-- pipeline/schema: CI definitions that GitHub would refuse to run, or
+-- whose expressions it would reject, are reported instead of being
+-- silently skipped by every other pipeline policy.
+--
+-- A file the model loader refuses (invalid YAML, unknown keys, a step with
+-- both `uses` and `run`, ...) is an evaluation error: the gate cannot judge
+-- it, so it fails closed with the loader's located message. Expressions
+-- that do not parse are findings at the `${{`.
+
+return mlgate.policy {
+  id = "pipeline/schema",
+  title = "CI definitions must be valid for GitHub Actions",
+  description = [[
+Loads every GitHub Actions workflow (.github/workflows/*.yml), action
+(action.yml), Dependabot and pre-commit configuration into mlgate's pipeline
+model and reports what GitHub itself would reject: YAML that does not parse,
+duplicate keys, unknown keys at workflow, job, step and action level (a
+misspelt `runs_on:` or `permision:` silently changes what the job does in
+other tools, and GitHub refuses the file), a workflow without `on:` or
+`jobs:`, a job with neither `runs-on:` nor `uses:`, a step with both or
+neither of `uses:` and `run:`. Such a file is an evaluation error located at
+the fault (exit status 2): mlgate cannot audit what it cannot read, so the
+gate fails closed rather than passing a file no other policy looked at.
+
+Each `${{ }}` expression is also parsed with mlgate's implementation of
+GitHub's expression language; one that does not parse (a stray operator, an
+unknown function, an unclosed string, an unknown context such as
+`${{ github.event.issue.title }` or `${{ secret.TOKEN }}`) is a finding at
+its `${{`: GitHub fails the run when it reaches it, often only on the event
+that exercises it.]],
+  remediation = [[
+Fix the file at the reported position. For unknown keys the message lists
+the accepted ones; `actionlint` and GitHub's workflow editor give the same
+diagnosis. For expressions, check the context name (`secrets`, not
+`secret`), the function name and the quotes:
+
+    if: ${{ github.event_name == 'push' && startsWith(github.ref, 'refs/tags/') }}]],
+  gate = "pipeline",
+  severity = "medium",
+  confidence = "high",
+  atlas = {"AML.T0010.001"},
+  aliases = {"catalog:HYG-SCHEMA", "actionlint:syntax-check", "actionlint:expression"},
+  references = {
+    "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax",
+    "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions",
+  },
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".github/dependabot.{yml,yaml}", "**/.pre-commit-config.{yml,yaml}"},
+
+  check = function(file, ctx)
+    local m, err = mlgate.pipeline.load(file.path)
+    if not m then
+      if err then return ctx:error(err, file.path) end
+      return
+    end
+    if not m.exprs or not mlgate.gha then return end
+    local seen = {}
+    for _, e in ipairs(m.exprs) do
+      local ok, perr = mlgate.gha.parse(e.text)
+      if not ok then
+        local id = e.line .. ":" .. e.col
+        if not seen[id] then
+          seen[id] = true
+          -- perr is GitHub's wording ("Unexpected symbol: ..."), without a file.
+          ctx:fail{
+            message = ("The expression %s%s%s does not parse (%s), so GitHub fails the run "
+              .. "when it evaluates it; correct it."):format(
+                e.fenced and "${{ " or "", e.text:match("^%s*(.-)%s*$"):sub(1, 80),
+                e.fenced and " }}" or "",
+                tostring(perr)),
+            line = e.line, column = e.col, end_line = e.end_line, end_column = e.end_col,
+            key = (e.route or "") .. ":" .. e.text,
+            details = {route = e.route, field = e.field, expression = e.text},
+          }
+        end
+      end
+    end
+  end,
+}
