@@ -59,6 +59,7 @@ typedef struct sh_shared {
   size_t ncmds, ccap;
   sh_doc *docs; /* heredoc bodies, by the order of their << operators */
   size_t ndocs, dcap;
+  mlg_buf scratch; /* word text being built; nested words stack after it */
   size_t nwords;
   unsigned npipes;
   int error;
@@ -832,7 +833,7 @@ static const unsigned char wspecial[256] = {
     ['"'] = 1,  ['`'] = 1, ['$'] = 1,  ['*'] = 1,  ['?'] = 1,  ['['] = 1, [']'] = 1,
     ['='] = 1};
 
-static int word_ends(const sh_parser *p, int mode, const mlg_buf *t, int plain)
+static int word_ends(const sh_parser *p, int mode, const char *t, size_t tlen, int plain)
 {
   int c = at(p, p->pos);
   switch (c) {
@@ -853,7 +854,7 @@ static int word_ends(const sh_parser *p, int mode, const mlg_buf *t, int plain)
     if (mode == MODE_NORMAL)
       return 1;
     /* inside [[ ]] these are operands, up to the closing ]] */
-    return plain && t->len == 2 && memcmp(t->ptr, "]]", 2) == 0;
+    return plain && tlen == 2 && t[0] == ']' && t[1] == ']';
   default:
     return 0;
   }
@@ -879,9 +880,8 @@ static int assign_lhs(const char *s, size_t n)
  * text is copied into the arena; the span and flags are always filled. */
 static int lex_word(sh_parser *p, int mode, mlg_sh_word *w, int keep, int *info)
 {
-  mlg_buf t = MLG_BUF_INIT;
-  mlg_buf *tb = keep ? &t : NULL;
-  size_t start = p->pos, q;
+  mlg_buf *tb = keep ? &p->sh->scratch : NULL;
+  size_t mark = p->sh->scratch.len, start = p->pos, q;
   unsigned flags = 0;
   int plain = 1, bracket = 0, eq = 0, assign = 0, rc = 0, c, c1;
 
@@ -898,7 +898,8 @@ static int lex_word(sh_parser *p, int mode, mlg_sh_word *w, int keep, int *info)
     flags |= MLG_SHW_EXPANSION;
     plain = 0;
   }
-  while (rc == 0 && !word_ends(p, mode, &t, plain)) {
+  while (rc == 0 && !word_ends(p, mode, tb && tb->ptr ? tb->ptr + mark : NULL,
+                                tb ? tb->len - mark : 0, plain)) {
     c = (unsigned char)p->s[p->pos];
     if (!wspecial[c]) {
       q = p->pos;
@@ -1004,15 +1005,18 @@ static int lex_word(sh_parser *p, int mode, mlg_sh_word *w, int keep, int *info)
     }
   }
   if (rc == 0 && keep) {
-    w->text = mlg_doc_strndup(p->sh->arena, t.ptr ? t.ptr : "", t.len);
+    w->text = mlg_doc_strndup(p->sh->arena, tb->ptr ? tb->ptr + mark : "", tb->len - mark);
     if (!w->text)
       rc = oom(p);
+  }
+  if (tb && tb->len > mark) {
+    tb->len = mark;
+    tb->ptr[mark] = '\0';
   }
   w->offset = orig(p, start);
   w->len = orig(p, p->pos) - w->offset;
   w->flags = flags;
   *info = (plain ? LEX_PLAIN : 0) | (assign ? LEX_ASSIGN : 0);
-  mlg_buf_free(&t);
   return rc;
 }
 
@@ -1036,27 +1040,21 @@ static int raw_word(sh_parser *p, size_t start, unsigned flags, mlg_sh_word *w)
 
 static int keyword(const char *s)
 {
-  static const char *const skip[] = {"if", "then", "else", "elif", "while", "until", "do", "!"};
+  static const struct {
+    const char *word;
+    int kw;
+  } kws[] = {{"if", KW_SKIP},     {"then", KW_SKIP},     {"else", KW_SKIP},  {"elif", KW_SKIP},
+             {"while", KW_SKIP},  {"until", KW_SKIP},    {"do", KW_SKIP},    {"!", KW_SKIP},
+             {"fi", KW_CLOSE},    {"done", KW_CLOSE},    {"esac", KW_ESAC},  {"{", KW_LBRACE},
+             {"}", KW_RBRACE},    {"case", KW_CASE},     {"[[", KW_COND},    {"for", KW_FOR},
+             {"select", KW_FOR},  {"function", KW_FUNCTION}};
   size_t i;
-  for (i = 0; i < sizeof skip / sizeof skip[0]; i++)
-    if (strcmp(s, skip[i]) == 0)
-      return KW_SKIP;
-  if (strcmp(s, "fi") == 0 || strcmp(s, "done") == 0)
-    return KW_CLOSE;
-  if (strcmp(s, "esac") == 0)
-    return KW_ESAC;
-  if (strcmp(s, "{") == 0)
-    return KW_LBRACE;
-  if (strcmp(s, "}") == 0)
-    return KW_RBRACE;
-  if (strcmp(s, "case") == 0)
-    return KW_CASE;
-  if (strcmp(s, "function") == 0)
-    return KW_FUNCTION;
-  if (strcmp(s, "[[") == 0)
-    return KW_COND;
-  if (strcmp(s, "for") == 0 || strcmp(s, "select") == 0)
-    return KW_FOR;
+  /* most command names start with none of these */
+  if (!strchr("tewudf!{}cs[i", s[0]) || !s[0])
+    return KW_NONE;
+  for (i = 0; i < sizeof kws / sizeof kws[0]; i++)
+    if (kws[i].word[0] == s[0] && strcmp(s, kws[i].word) == 0)
+      return kws[i].kw;
   return KW_NONE;
 }
 
@@ -1655,6 +1653,7 @@ int mlg_sh_parse(mlg_sh_script **out, const char *text, size_t len, mlg_err *err
   }
   free(sh.cmds);
   free(sh.docs);
+  mlg_buf_free(&sh.scratch);
   mlg_doc_free(sh.arena);
   return rc;
 }

@@ -2,7 +2,9 @@
  * Fuzzes the shell lexer. Besides crashes, leaks and hangs it checks what
  * the header promises: every span lies inside the script, words lie inside
  * their command, separators are one of the listed ones, a malformed script
- * keeps only commands before its error, nesting stays within the limit.
+ * keeps only commands before its error, nesting stays within the limit,
+ * top-level commands come in source order without overlapping, and a
+ * top-level word without quotes, expansions or backslashes is its raw text.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,13 +14,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_word(const mlg_sh_word *w, const mlg_sh_cmd *c, size_t size)
+static void check_word(const mlg_sh_word *w, const mlg_sh_cmd *c, const uint8_t *data,
+                       size_t size)
 {
   if (!w->text || w->offset > size || w->len > size - w->offset)
     abort();
   if (w->offset < c->offset || w->offset + w->len > c->offset + c->len)
     abort();
   if (w->flags & ~15u)
+    abort();
+  /* backquote bodies are unescaped before they are lexed: depth 0 only */
+  if (c->depth == 0 && (w->flags & ~(unsigned)MLG_SHW_GLOB) == 0 &&
+      !memchr(data + w->offset, '\\', w->len) && !memchr(data + w->offset, 0, w->len) &&
+      (strlen(w->text) != w->len || memcmp(w->text, data + w->offset, w->len) != 0))
     abort();
 }
 
@@ -27,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   static const char *const seps[] = {"|", "|&", "&&", "||", ";", "&", "\n", ""};
   mlg_sh_script *s = NULL;
   mlg_err err;
-  size_t i, j, k;
+  size_t i, j, k, top_end = 0;
   int rc = mlg_sh_parse(&s, (const char *)data, size, &err);
 
   if (rc != 0) {
@@ -50,17 +58,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       abort();
     if (c->depth == 0 && c->in_substitution)
       abort();
+    if (c->depth == 0) {
+      if (c->offset < top_end)
+        abort();
+      top_end = c->offset + c->len;
+    }
     for (k = 0; k < sizeof seps / sizeof seps[0]; k++)
       ok |= strcmp(c->sep, seps[k]) == 0;
     if (!ok)
       abort();
     for (j = 0; j < c->argc; j++)
-      check_word(&c->argv[j], c, size);
+      check_word(&c->argv[j], c, data, size);
     for (j = 0; j < c->nassigns; j++)
-      check_word(&c->assigns[j], c, size);
+      check_word(&c->assigns[j], c, data, size);
     for (j = 0; j < c->nredirs; j++) {
       const mlg_sh_redirect *r = &c->redirs[j];
-      check_word(&r->target, c, size);
+      check_word(&r->target, c, data, size);
       if (!r->op[0] || r->fd < -1)
         abort();
       if (r->heredoc &&

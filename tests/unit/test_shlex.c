@@ -141,7 +141,8 @@ static void test_simple_commands(void **state)
 
 static void test_quoting(void **state)
 {
-  mlg_sh_script *s = parse("echo a\"b c\"'d' 'x y' \"$HOME/p\" \\$x \"\\$y\\a\" $'a\\tb\\x41\\u00e9\\'' "
+  mlg_sh_script *s = parse("echo a\"b c\"'d' 'x y' \"$HOME/p\" \\$x \"\\$y\\a\" "
+                           "$'a\\tb\\x41\\u00e9\\'' "
                            "$\"loc\" '' \\  plain");
   const mlg_sh_cmd *c = &s->cmds[0];
   assert_int_equal(s->ncmds, 1);
@@ -350,7 +351,8 @@ static void test_heredocs(void **state)
             "@37+4 p=2 d=0 sep=: [next]@37+4\n");
   /* a here-string has no body */
   render_is("some-random-command <<< \"${secrets_json}\"\n",
-            "@0+41 p=0 d=0 sep=\\n: [some-random-command]@0+19 R(-1 <<< [${secrets_json}]@24+17/QE)\n");
+            "@0+41 p=0 d=0 sep=\\n: [some-random-command]@0+19"
+            " R(-1 <<< [${secrets_json}]@24+17/QE)\n");
   /* heredoc inside $( ) */
   render_is("x=$(cat <<EOF\nbody\nEOF\n)\necho \"$x\"",
             "@4+9 p=0 d=1 s sep=\\n: [cat]@4+3 R(-1 << [EOF]@10+3 doc@14\"body\n\")\n"
@@ -410,7 +412,8 @@ static void test_if_for_while_case(void **state)
             "@26+7 p=1 d=0 sep=;: [echo]@26+4 [$i]@31+2/E\n"
             "@40+11 p=2 d=0 sep=&&: [(( n > 2 ))]@40+11\n"
             "@55+1 p=3 d=0 sep=: [x]@55+1\n");
-  render_is("case \"$1\" in\n  start|go) run_it ;;\n  (stop) stop; x ;;&\n  *.txt) ;;\n  (esac) e ;&\n"
+  render_is("case \"$1\" in\n  start|go) run_it ;;\n  (stop) stop; x ;;&\n  *.txt) ;;\n"
+            "  (esac) e ;&\n"
             "esac | cat",
             "@0+12 p=0 d=0 sep=: [case]@0+4 [$1]@5+4/QE [in]@10+2\n"
             "@25+6 p=1 d=0 sep=;: [run_it]@25+6\n"
@@ -610,7 +613,8 @@ static void test_real_world(void **state)
             " [${{ format('{0} {1}', 'abc', format('{0}', 'def')) }}]@74+53/T\n");
   /* zizmor overprovisioned-secrets.yml */
   render_is("some-random-command <<< \"${secrets_json}\"\n",
-            "@0+41 p=0 d=0 sep=\\n: [some-random-command]@0+19 R(-1 <<< [${secrets_json}]@24+17/QE)\n");
+            "@0+41 p=0 d=0 sep=\\n: [some-random-command]@0+19"
+            " R(-1 <<< [${secrets_json}]@24+17/QE)\n");
   /* actionlint issue-113.yaml */
   render_is("if [[ -z ${{ env.FOO }} ]]; then\n  echo \"FOO is empty\"\nfi\n",
             "@3+23 p=0 d=0 sep=;: [[[]@3+2 [-z]@6+2 [${{ env.FOO }}]@9+14/T []]]@24+2\n"
@@ -634,7 +638,8 @@ static void test_real_world(void **state)
             "@0+66 p=0 d=0 sep=: [echo]@0+4 [firstword=hello, ${{ inputs.username }}]@5+41/QT"
             " R(-1 >> [$GITHUB_OUTPUT]@50+16/QE)\n");
   /* actionlint workflow_dispatch_25_inputs.yaml (first lines) */
-  render_is("echo ${{ inputs.input1 }} \\\n     ${{ inputs.input2 }} \\\n     ${{ inputs.input3 }}\n",
+  render_is("echo ${{ inputs.input1 }} \\\n     ${{ inputs.input2 }} \\\n"
+            "     ${{ inputs.input3 }}\n",
             "@0+81 p=0 d=0 sep=\\n: [echo]@0+4 [${{ inputs.input1 }}]@5+20/T"
             " [${{ inputs.input2 }}]@33+20/T [${{ inputs.input3 }}]@61+20/T\n");
   /* actionlint issue-249_matrix_exclude_filter_object_subset.yaml */
@@ -735,6 +740,8 @@ static void test_fuzz_regressions(void **state)
   assert_int_equal(s->ncmds, 3);
   assert_int_equal(s->cmds[2].pipeline, 2);
   mlg_sh_free(s);
+  /* the first word of a script: NULL + 0 on the empty text buffer (UBSan) */
+  render_is("d", "@0+1 p=0 d=0 sep=: [d]@0+1\n");
 }
 
 int main(void)
