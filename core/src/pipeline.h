@@ -166,7 +166,7 @@
  * reports it). YAML merge keys (`<<`) are not applied (GitHub does not),
  * so `<<:` in a job is an unknown key.
  *
- * Limits: the model's arena may hold 48 bytes per input byte plus 8 MiB
+ * Limits: the model's arena may hold 64 bytes per input byte plus 8 MiB
  * and modelling visits at most 8 Mi source nodes; aliases that expand past
  * either give MLG_ELIMIT with a located message. Loading is linear in the
  * input plus the size of the model.

@@ -185,8 +185,8 @@ int mlg_pl_oom(mlg_pl *pl)
   /* An allocation that fails while far below the limit is malloc's. */
   if (d->limit_bytes && d->used_bytes + ((size_t)1 << 20) > d->limit_bytes)
     return pl->rc = mlg_err_set(pl->err, MLG_ELIMIT,
-                                "%s:%u:%u: the pipeline model needs more than %zu bytes "
-                                "(aliases expanding too much?)",
+                                "%s:%u:%u: the pipeline model needs more than %zu bytes, "
+                                "the limit for this input (aliases expanding too much?)",
                                 pl->name, line, col, d->limit_bytes);
   return pl->rc = mlg_err_set(pl->err, MLG_ENOMEM, "%s:%u:%u: out of memory", pl->name,
                               line, col);
@@ -508,26 +508,50 @@ static int tmap_add(mlg_pl_tmap *m, size_t t, const scur *c)
   return 0;
 }
 
-mlg_pl_mpt mlg_pl_tmap_at(const mlg_pl_tmap *m, const char *txt, size_t t)
+/* Where tmap_at last stopped: walks that go forward through the text
+ * (the expressions of a value) continue from there. */
+typedef struct tcur {
+  size_t idx;
+  mlg_pl_mpt at;
+  int valid;
+} tcur;
+
+static mlg_pl_mpt tmap_at_c(const mlg_pl_mpt *pts, size_t n, const char *txt, size_t t,
+                            tcur *c)
 {
-  size_t lo = 0, hi = m->n, i;
+  size_t lo = 0, hi = n, i;
   mlg_pl_mpt r;
 
-  while (hi - lo > 1) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (m->pts[mid].t <= t)
-      lo = mid;
-    else
-      hi = mid;
+  if (c && c->valid && c->at.t <= t && (c->idx + 1 >= n || pts[c->idx + 1].t > t)) {
+    lo = c->idx;
+    r = c->at;
+  } else {
+    while (hi - lo > 1) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (pts[mid].t <= t)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    r = pts[lo];
   }
-  r = m->pts[lo];
   for (i = r.t; i < t; i++) {
     if (((unsigned char)txt[i] & 0xC0) != 0x80)
       r.col++;
     r.off++;
   }
   r.t = t;
+  if (c) {
+    c->idx = lo;
+    c->at = r;
+    c->valid = 1;
+  }
   return r;
+}
+
+mlg_pl_mpt mlg_pl_tmap_at(const mlg_pl_tmap *m, const char *txt, size_t t)
+{
+  return tmap_at_c(m->pts, m->n, txt, t, NULL);
 }
 
 enum { ST_PLAIN, ST_SINGLE, ST_DOUBLE, ST_LITERAL, ST_FOLDED };
@@ -896,6 +920,12 @@ int mlg_pl_align(mlg_pl *pl, mlg_pl_tmap *m, const mlg_node *n, const char *txt,
 typedef struct vinfo {
   mlg_node *text, *map, *line, *col, *off, *end_off;
   mlg_pl_atom style;
+  mlg_pl_mpt *pts; /* the text map, in the arena */
+  size_t npts, first;
+  mlg_gx_span *spans; /* its ${{ }}, once looked for */
+  mlg_pl_mpt *spos;   /* where each starts and where its last character is */
+  size_t nspans;
+  int spans_done;
 } vinfo;
 
 static mlg_pl_atom style_atom(const mlg_node *n)
@@ -909,27 +939,33 @@ static mlg_pl_atom style_atom(const mlg_node *n)
   }
 }
 
-/* The flat {t, line, col, ...} sequence of a map, NULL when one point
- * says it all. */
-static mlg_node *tmap_seq(mlg_pl *pl, const mlg_pl_tmap *m)
+/* The flat {t, line, col, ...} sequence of a map. */
+static mlg_node *tmap_seq(mlg_pl *pl, const mlg_pl_mpt *pts, size_t n)
 {
   mlg_node *seq;
   size_t i;
-  if (m->n <= 1)
+  if (!(seq = mlg_pl_seq(pl, n * 3)))
     return NULL;
-  if (!(seq = mlg_pl_seq(pl, m->n * 3)))
-    return NULL;
-  for (i = 0; i < m->n; i++) {
-    mlg_pl_push(pl, seq, mlg_pl_int(pl, (int64_t)m->pts[i].t));
-    mlg_pl_push(pl, seq, mlg_pl_int(pl, m->pts[i].line));
-    mlg_pl_push(pl, seq, mlg_pl_int(pl, m->pts[i].col));
+  for (i = 0; i < n; i++) {
+    mlg_pl_push(pl, seq, mlg_pl_int(pl, (int64_t)pts[i].t));
+    mlg_pl_push(pl, seq, mlg_pl_int(pl, pts[i].line));
+    mlg_pl_push(pl, seq, mlg_pl_int(pl, pts[i].col));
   }
   return seq;
 }
 
+/* Nodes that may be reached many times (anchored ones, and all nodes under
+ * them, of which only long strings are worth remembering: the rest costs
+ * about what modelling it costs). */
+static int memo_worthy(const mlg_node *v)
+{
+  return v->anchor || (v->type == MLG_STR && v->u.str.len > 256);
+}
+
 static vinfo *val_info(mlg_pl *pl, const mlg_node *v)
 {
-  vinfo *vi = v->anchor ? mlg_pl_memo_get(&pl->vals, v) : NULL;
+  int memo = memo_worthy(v);
+  vinfo *vi = memo ? mlg_pl_memo_get(&pl->vals, v) : NULL;
   mlg_pl_tmap m;
   const mlg_pl_mpt *p;
 
@@ -943,8 +979,15 @@ static vinfo *val_info(mlg_pl *pl, const mlg_node *v)
     return NULL;
   if (mlg_pl_align(pl, &m, v, vi->text->u.str.ptr, vi->text->u.str.len))
     return NULL;
+  if (!(vi->pts = mlg_doc_alloc(pl->doc, m.n * sizeof *vi->pts))) {
+    mlg_pl_tmap_free(&m);
+    mlg_pl_oom(pl);
+    return NULL;
+  }
+  memcpy(vi->pts, m.pts, m.n * sizeof *vi->pts);
+  vi->npts = m.n;
+  vi->first = m.first;
   p = &m.pts[m.first];
-  vi->map = tmap_seq(pl, &m);
   vi->line = mlg_pl_int(pl, p->line);
   vi->col = mlg_pl_int(pl, p->col);
   vi->off = mlg_pl_int(pl, (int64_t)p->off);
@@ -953,7 +996,7 @@ static vinfo *val_info(mlg_pl *pl, const mlg_node *v)
   mlg_pl_tmap_free(&m);
   if (pl->rc)
     return NULL;
-  if (v->anchor && mlg_pl_memo_put(&pl->vals, v, vi)) {
+  if (memo && mlg_pl_memo_put(&pl->vals, v, vi)) {
     mlg_pl_oom(pl);
     return NULL;
   }
@@ -976,6 +1019,8 @@ mlg_node *mlg_pl_val(mlg_pl *pl, const mlg_node *key, const mlg_node *v)
   mlg_pl_set(pl, o, MLG_A_OFFSET, vi->off);
   mlg_pl_set(pl, o, MLG_A_END_OFFSET, vi->end_off);
   mlg_pl_set_atom(pl, o, MLG_A_STYLE, vi->style);
+  if (!vi->map && vi->npts > 1)
+    vi->map = tmap_seq(pl, vi->pts, vi->npts);
   mlg_pl_set(pl, o, MLG_A_MAP, vi->map);
   if (key) {
     mlg_pl_set_int(pl, o, MLG_A_KEY_LINE, key->span.line);
@@ -1214,27 +1259,35 @@ static void expr_keep(mlg_pl *pl, size_t off, mlg_node *node)
   pl->nexprs++;
 }
 
-/* One expression: text [st, end) of the scalar, inner [in, in_end). */
-static void expr_emit(mlg_pl *pl, const mlg_pl_tmap *m, const char *txt, size_t st,
-                      size_t end, size_t in, size_t in_end, mlg_pl_atom field,
-                      const mlg_node *key, mlg_node *route, int fenced)
+/* Where expression text [st, end) starts (a) and where its last
+ * character is (z). */
+static void expr_pos(const vinfo *vi, tcur *c, size_t st, size_t end, mlg_pl_mpt *a,
+                     mlg_pl_mpt *z)
 {
-  mlg_pl_mpt a = mlg_pl_tmap_at(m, txt, st), z;
+  const char *txt = vi->text->u.str.ptr;
   size_t last = end > st ? end - 1 : st;
-  mlg_node *o;
-
   while (last > st && ((unsigned char)txt[last] & 0xC0) == 0x80)
     last--;
-  z = mlg_pl_tmap_at(m, txt, last);
+  *a = tmap_at_c(vi->pts, vi->npts, txt, st, c);
+  *z = tmap_at_c(vi->pts, vi->npts, txt, last, c);
+}
+
+/* One expression: text [st, end) of the value, inner [in, in_end). */
+static void expr_emit(mlg_pl *pl, const vinfo *vi, const mlg_pl_mpt *a, const mlg_pl_mpt *z,
+                      size_t st, size_t end, size_t in, size_t in_end, mlg_pl_atom field,
+                      const mlg_node *key, mlg_node *route, int fenced)
+{
+  mlg_node *o;
+
   if (!(o = mlg_pl_map(pl, 13)))
     return;
-  mlg_pl_set(pl, o, MLG_A_TEXT, mlg_pl_str(pl, txt + in, in_end - in));
-  mlg_pl_set_int(pl, o, MLG_A_LINE, a.line);
-  mlg_pl_set_int(pl, o, MLG_A_COL, a.col);
-  mlg_pl_set_int(pl, o, MLG_A_END_LINE, z.line);
-  mlg_pl_set_int(pl, o, MLG_A_END_COL, (int64_t)z.col + (end > st ? 1 : 0));
-  mlg_pl_set_int(pl, o, MLG_A_OFFSET, (int64_t)a.off);
-  mlg_pl_set_int(pl, o, MLG_A_END_OFFSET, (int64_t)(z.off + (end - last)));
+  mlg_pl_set(pl, o, MLG_A_TEXT, mlg_pl_str(pl, vi->text->u.str.ptr + in, in_end - in));
+  mlg_pl_set_int(pl, o, MLG_A_LINE, a->line);
+  mlg_pl_set_int(pl, o, MLG_A_COL, a->col);
+  mlg_pl_set_int(pl, o, MLG_A_END_LINE, z->line);
+  mlg_pl_set_int(pl, o, MLG_A_END_COL, (int64_t)z->col + (end > st ? 1 : 0));
+  mlg_pl_set_int(pl, o, MLG_A_OFFSET, (int64_t)a->off);
+  mlg_pl_set_int(pl, o, MLG_A_END_OFFSET, (int64_t)(z->off + (end - z->t)));
   mlg_pl_set_atom(pl, o, MLG_A_FIELD, field);
   if (key)
     mlg_pl_set(pl, o, MLG_A_KEY, mlg_pl_src_str(pl, key));
@@ -1243,33 +1296,73 @@ static void expr_emit(mlg_pl *pl, const mlg_pl_tmap *m, const char *txt, size_t 
   if (pl->step)
     mlg_pl_set_int(pl, o, MLG_A_STEP, (int64_t)pl->step);
   mlg_pl_set_bool(pl, o, MLG_A_FENCED, fenced);
-  expr_keep(pl, a.off, o);
+  expr_keep(pl, a->off, o);
+}
+
+/* The ${{ }} spans of a value's text, found once per value. */
+static int find_spans(mlg_pl *pl, vinfo *vi)
+{
+  const char *txt = vi->text->u.str.ptr;
+  size_t tlen = vi->text->u.str.len, from = 0, n, i, cap = 0;
+  mlg_gx_span sp[16], *all = NULL;
+  tcur c = {0, {0, 0, 0, 0}, 0};
+  int more = 1;
+
+  vi->nspans = 0;
+  while (more) {
+    n = mlg_gx_find(sp, sizeof sp / sizeof sp[0], txt + from, tlen - from, &more);
+    if (vi->nspans + n > cap) {
+      mlg_gx_span *a;
+      cap = (vi->nspans + n) * 2;
+      if (!(a = realloc(all, cap * sizeof *a))) {
+        free(all);
+        return mlg_pl_oom(pl);
+      }
+      all = a;
+    }
+    for (i = 0; i < n; i++) {
+      all[vi->nspans] = sp[i];
+      all[vi->nspans].start += from;
+      all[vi->nspans].end += from;
+      all[vi->nspans].inner += from;
+      vi->nspans++;
+    }
+    if (n)
+      from += sp[n - 1].end;
+  }
+  if (vi->nspans && !(vi->spans = mlg_doc_alloc(pl->doc, vi->nspans * sizeof *all))) {
+    free(all);
+    return mlg_pl_oom(pl);
+  }
+  if (vi->nspans)
+    memcpy(vi->spans, all, vi->nspans * sizeof *all);
+  free(all);
+  if (vi->nspans && !(vi->spos = mlg_doc_alloc(pl->doc, 2 * vi->nspans * sizeof *vi->spos)))
+    return mlg_pl_oom(pl);
+  for (i = 0; i < vi->nspans; i++)
+    expr_pos(vi, &c, vi->spans[i].start, vi->spans[i].end, &vi->spos[2 * i],
+             &vi->spos[2 * i + 1]);
+  vi->spans_done = 1;
+  return 0;
 }
 
 static void exprs_scalar(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field,
                          const mlg_node *key)
 {
-  const char *txt = v->u.str.ptr;
-  size_t tlen = v->u.str.len, from = 0, n, i;
   mlg_node *route = NULL;
-  mlg_gx_span sp[16];
-  mlg_pl_tmap m;
-  int more = 1;
+  vinfo *vi;
+  size_t i;
 
   pl->at = v;
-  if (mlg_pl_align(pl, &m, v, txt, tlen))
+  if (!(vi = val_info(pl, v)) || (!vi->spans_done && find_spans(pl, vi)))
     return;
-  while (more && !pl->rc) {
-    n = mlg_gx_find(sp, sizeof sp / sizeof sp[0], txt + from, tlen - from, &more);
-    if (n && !route)
-      route = mlg_pl_route_node(pl);
-    for (i = 0; i < n && !pl->rc; i++)
-      expr_emit(pl, &m, txt, from + sp[i].start, from + sp[i].end, from + sp[i].inner,
-                from + sp[i].inner + sp[i].inner_len, field, key, route, 1);
-    if (n)
-      from += sp[n - 1].end;
+  if (vi->nspans)
+    route = mlg_pl_route_node(pl);
+  for (i = 0; i < vi->nspans && !pl->rc; i++) {
+    const mlg_gx_span *sp = &vi->spans[i];
+    expr_emit(pl, vi, &vi->spos[2 * i], &vi->spos[2 * i + 1], sp->start, sp->end, sp->inner,
+              sp->inner + sp->inner_len, field, key, route, 1);
   }
-  mlg_pl_tmap_free(&m);
 }
 
 static void exprs_walk(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field, const mlg_node *key)
@@ -1278,10 +1371,12 @@ static void exprs_walk(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field, const m
 
   if (!v || mlg_pl_tick(pl, v))
     return;
-  if (v->anchor && mlg_pl_memo_get(&pl->noexpr, v))
+  if (memo_worthy(v) && mlg_pl_memo_get(&pl->noexpr, v))
     return;
   if (v->type == MLG_STR) {
-    if (mlg_pl_has_expr(v))
+    /* Long values reached again: their spans are known. */
+    const vinfo *vi = memo_worthy(v) ? mlg_pl_memo_get(&pl->vals, v) : NULL;
+    if ((vi && vi->spans_done) || mlg_pl_has_expr(v))
       exprs_scalar(pl, v, field, key);
   } else if (v->type == MLG_SEQ) {
     for (i = 0; i < v->u.seq.len && !pl->rc; i++) {
@@ -1297,7 +1392,7 @@ static void exprs_walk(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field, const m
     }
   }
   /* A shared subtree without expressions is not walked again. */
-  if (v->anchor && !pl->rc && pl->nexprs == before &&
+  if (memo_worthy(v) && !pl->rc && pl->nexprs == before &&
       mlg_pl_memo_put(&pl->noexpr, v, (void *)1))
     mlg_pl_oom(pl);
 }
@@ -1326,10 +1421,10 @@ void mlg_pl_exprs_entries(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field)
 
 void mlg_pl_exprs_cond(mlg_pl *pl, const mlg_node *v)
 {
-  char buf[64];
-  const char *txt = buf;
+  const char *txt;
   size_t tlen, i;
-  mlg_pl_tmap m;
+  tcur c = {0, {0, 0, 0, 0}, 0};
+  vinfo *vi;
 
   if (pl->rc || !v || v->type == MLG_NULL)
     return;
@@ -1339,22 +1434,19 @@ void mlg_pl_exprs_cond(mlg_pl *pl, const mlg_node *v)
   }
   if (mlg_pl_tick(pl, v))
     return;
-  if (v->type == MLG_STR) {
-    txt = v->u.str.ptr;
-    tlen = v->u.str.len;
-  } else {
-    tlen = mlg_pl_canon(buf, sizeof buf, v);
-  }
+  pl->at = v;
+  if (!(vi = val_info(pl, v)))
+    return;
+  txt = vi->text->u.str.ptr;
+  tlen = vi->text->u.str.len;
   for (i = 0; i < tlen && (txt[i] == ' ' || txt[i] == '\t' || txt[i] == '\n'); i++)
     ;
-  if (i == tlen)
-    return;
-  pl->at = v;
-  if (mlg_pl_align(pl, &m, v, txt, tlen))
-    return;
-  expr_emit(pl, &m, txt, m.pts[m.first].t, tlen, 0, tlen, MLG_A_F_IF, NULL,
-            mlg_pl_route_node(pl), 0);
-  mlg_pl_tmap_free(&m);
+  if (i < tlen) {
+    mlg_pl_mpt a, z;
+    expr_pos(vi, &c, vi->pts[vi->first].t, tlen, &a, &z);
+    expr_emit(pl, vi, &a, &z, vi->pts[vi->first].t, tlen, 0, tlen, MLG_A_F_IF, NULL,
+              mlg_pl_route_node(pl), 0);
+  }
 }
 
 static int expr_cmp(const void *a, const void *b)

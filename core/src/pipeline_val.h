@@ -29,8 +29,8 @@
 #include "pipeline.h"
 
 /* The model arena may hold this many bytes per input byte, plus a floor;
- * a typical workflow's model needs some 10 to 20. */
-#define MLG_PL_DOC_FACTOR 48
+ * a typical workflow's model needs some 30, one made of expressions 60. */
+#define MLG_PL_DOC_FACTOR 64
 #define MLG_PL_DOC_FLOOR ((size_t)8 << 20)
 /* Source nodes visited while modelling (aliases make one node count each
  * time it is reached). */
@@ -151,7 +151,7 @@ typedef struct mlg_pl {
   const mlg_node *at;     /* source node being modelled (for limit messages) */
   size_t visits;
   mlg_node *atoms[MLG_A__COUNT];
-  mlg_node *ints[256];    /* shared small integer nodes */
+  mlg_node *ints[1024];   /* shared small integer nodes */
   mlg_node *t_true, *t_false;
   mlg_pl_memo vals, kvs, raws, noexpr, strs;
   mlg_pl_comment *comments; /* in file order */
