@@ -549,11 +549,6 @@ static mlg_pl_mpt tmap_at_c(const mlg_pl_mpt *pts, size_t n, const char *txt, si
   return r;
 }
 
-mlg_pl_mpt mlg_pl_tmap_at(const mlg_pl_tmap *m, const char *txt, size_t t)
-{
-  return tmap_at_c(m->pts, m->n, txt, t, NULL);
-}
-
 enum { ST_PLAIN, ST_SINGLE, ST_DOUBLE, ST_LITERAL, ST_FOLDED };
 
 /* Decodes the double-quoted escape at s[i] ('\\'); returns the source
@@ -677,14 +672,24 @@ static int seg_try(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, size_t c
   return 1;
 }
 
-/* Finds the segment in the text after the separators folding leaves. */
+/* Finds the segment in the text after the separators folding leaves
+ * (need: at least one, as between any two lines but after an escaped line
+ * break or before a block scalar's first line). */
 static int seg_match(const mlg_pl *pl, mlg_pl_tmap *m, int style, const scur *c, size_t ce,
-                     const char *txt, size_t tlen, size_t *tp)
+                     const char *txt, size_t tlen, size_t *tp, int need)
 {
   size_t t0 = *tp, n0 = m->n;
   mlg_pl_mpt saved;
   int spaced = 0, r;
 
+  if (need) {
+    if (t0 < tlen && txt[t0] == '\n')
+      t0++;
+    else if (style != ST_LITERAL && t0 < tlen && txt[t0] == ' ')
+      t0++, spaced = 1;
+    else
+      return 0;
+  }
   /* A trial may replace the last point (same text offset): keep it. */
   if (n0)
     saved = m->pts[n0 - 1];
@@ -723,11 +728,11 @@ static int align_flow(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, size_
                       const char *txt, size_t tlen, size_t *tp)
 {
   const char *s = pl->text;
-  int first = 1, r;
+  int first = 1, segs = 0, joined = 0, r;
 
   for (;;) {
     size_t e, ce;
-    int last;
+    int last, join = 0;
     if (!first)
       while (c.off < lim && is_ws(s[c.off]))
         cur_step(pl, &c);
@@ -741,20 +746,26 @@ static int align_flow(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, size_
         run++;
       if (style == ST_DOUBLE && (run & 1)) {
         ce--;
+        join = 1;
       } else {
         while (ce > c.off && is_ws(s[ce - 1]))
           ce--;
-        if (style == ST_DOUBLE && ce < e && ce > c.off && s[ce - 1] == '\\')
+        /* "\ " is an escaped space: the blank it escapes stays. */
+        for (run = 0; style == ST_DOUBLE && ce - run > c.off && s[ce - run - 1] == '\\';)
+          run++;
+        if ((run & 1) && ce < e)
           ce++;
       }
     }
     if (ce > c.off) {
-      if ((r = seg_match(pl, m, style, &c, ce, txt, tlen, tp)) <= 0)
+      if ((r = seg_match(pl, m, style, &c, ce, txt, tlen, tp, segs && !joined)) <= 0)
         return r;
       if (m->first == (size_t)-1)
         m->first = m->n - 1;
       m->end_off = ce;
+      segs++;
     }
+    joined = join;
     if (last)
       return 1;
     cur_to(pl, &c, e);
@@ -768,7 +779,7 @@ static int align_block(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, cons
                        size_t tlen, size_t *tp)
 {
   const char *s = pl->text;
-  size_t e, i, l0 = 0, s0 = 0, indent, t;
+  size_t e, i, l0 = 0, s0 = 0, indent, t, seen, rest;
   int r, found = 0;
 
   /* Skip the header line. */
@@ -802,12 +813,13 @@ static int align_block(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, cons
     return 0;
   indent = l0 - s0;
   (void)tmap_add(m, 0, &c); /* the first line, for leading line breaks */
-  for (;;) {
-    size_t k = 0, rest;
+  for (seen = (size_t)-1, rest = 0;;) {
+    size_t k = 0;
     if (*tp >= tlen)
       return 1;
-    for (rest = *tp; rest < tlen && txt[rest] == '\n'; rest++)
-      ;
+    if (seen != *tp) /* empty lines leave *tp alone: scan once */
+      for (seen = *tp, rest = *tp; rest < tlen && txt[rest] == '\n'; rest++)
+        ;
     if (rest == tlen)
       return 1; /* what is left is chomping's line breaks */
     if (c.off >= pl->len)
@@ -818,7 +830,7 @@ static int align_block(const mlg_pl *pl, mlg_pl_tmap *m, int style, scur c, cons
       k++;
     }
     if (c.off < e) {
-      if ((r = seg_match(pl, m, style, &c, e, txt, tlen, tp)) <= 0)
+      if ((r = seg_match(pl, m, style, &c, e, txt, tlen, tp, m->first != (size_t)-1)) <= 0)
         return r;
       if (m->first == (size_t)-1)
         m->first = m->n - 1;

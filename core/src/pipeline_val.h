@@ -217,8 +217,6 @@ size_t mlg_pl_canon(char *buf, size_t size, const mlg_node *n);
 int mlg_pl_align(mlg_pl *pl, mlg_pl_tmap *m, const mlg_node *n, const char *txt,
                  size_t tlen);
 void mlg_pl_tmap_free(mlg_pl_tmap *m);
-/* File position of text offset t (txt is the text the map was built on). */
-mlg_pl_mpt mlg_pl_tmap_at(const mlg_pl_tmap *m, const char *txt, size_t t);
 
 /* The val object of scalar v held by key (key may be NULL). NULL for
  * collections and absent values (nothing recorded) or on failure. */

@@ -878,6 +878,16 @@ static void test_val_maps(void **state)
   assert_string_equal(gets(v, "text"), " indented\nx\n");
   pos(v, 20, 11);
   mlg_doc_free(d);
+
+  /* Found by fuzzing: an escaped backslash before trailing blanks, and a
+   * line starting with an escaped space after a folded line break. */
+  d = load_checked("on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n"
+                   "      - run: \"a\\\\   \n          \\ b ${{ y }}\"\n",
+                   MLG_PK_GHA_WORKFLOW);
+  assert_string_equal(gets(get(step(d, 0, 0), "run"), "text"), "a\\  b ${{ y }}");
+  pos(expr(d, 0), 7, 15);
+  assert_int_equal(len(get(get(step(d, 0, 0), "run"), "map")), 12);
+  mlg_doc_free(d);
 }
 
 static void test_positions_misc(void **state)
