@@ -48,6 +48,15 @@ local function is_local(t)
       or t:match("^%$") ~= nil
 end
 
+-- Commands worth a closer look (after wrappers): the rest are skipped
+-- before any table is built.
+local function interesting(name)
+  return name:match("^pip") or name:match("^python") or name == "py" or name == "uv"
+      or name == "conda" or name == "mamba" or name == "micromamba" or name == "poetry"
+      or name == "npm" or name == "yarn" or name == "pnpm" or name == "bun" or name == "gem"
+      or name == "go"
+end
+
 -- The words of a command without wrapper commands (sudo, env A=b, time).
 local function strip_wrappers(argv)
   local i = 1
@@ -300,10 +309,15 @@ indexes use `--index-url` with a single trusted mirror (or uv's
     if not (mlgate.shell and mlgate.shell.parse) then return end
     for step, job in P.steps(m) do
       local run = step.run
-      if run and run.text and not SKIP_SHELLS[shell_name(step, job, m)] then
+      local text = run and run.text
+      -- Cheap prefilter: every installer command has one of these words.
+      if text and (text:find("install", 1, true) or text:find("add", 1, true)
+                   or text:find("%f[%w]i%f[^%w]")) and not SKIP_SHELLS[shell_name(step, job, m)] then
         local script = mlgate.shell.parse(run.text)
         for ci, cmd in ipairs(script and script.cmds or {}) do
-          local r = judge(strip_wrappers(cmd.argv or {}))
+          local argv = cmd.argv or {}
+          local first = argv[1] and base(argv[1].text) or ""
+          local r = (interesting(first) or WRAPPERS[first]) and judge(strip_wrappers(argv))
           if r then
             local line, col = P.where(run, cmd.offset)
             local what = table.concat(r.targets, " ")

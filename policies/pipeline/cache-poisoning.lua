@@ -361,12 +361,12 @@ comment. Steps whose `if:` is statically false are skipped.]],
 Turn caching off in publishing jobs (or split the release job from the
 cached build/test jobs and publish only artifacts built without a cache):
 
-    - uses: actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0
+    - uses: actions/setup-python@<full-commit-sha> # v5.6.0
       with:
         python-version: "3.12"
         cache: ""              # no pip cache in the release job
 
-    - uses: astral-sh/setup-uv@e92bafb6253dcd438e0484186d7669ea7a8ca1cc # v6.4.3
+    - uses: astral-sh/setup-uv@<full-commit-sha> # v6.4.3
       with:
         enable-cache: false
 

@@ -141,9 +141,12 @@ gh attestation verify).]],
     if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
     for step, job in P.steps(m) do
       local run = step.run
-      local sh = step.run and shell_name(step, job, m)
-      if run and run.text and sh ~= "cmd" and sh ~= "python" then
-        local text = run.text
+      local sh = run and shell_name(step, job, m)
+      local text = run and run.text
+      -- Cheap prefilter: nothing to find without a downloader or a URL.
+      if text and (text:find("curl", 1, true) or text:find("wget", 1, true)
+                   or text:find("://", 1, true) or text:lower():find("iwr", 1, true)
+                   or text:find("Invoke-", 1, true)) and sh ~= "cmd" and sh ~= "python" then
         local reported = {}
         local function report(off, what, url, kind)
           local line, col = P.where(run, off)

@@ -20,7 +20,7 @@ Use https:// (and pin `rev:` to a commit SHA):
 
     repos:
       - repo: https://github.com/pre-commit/pre-commit-hooks
-        rev: cef0300fd0fc4d2a87a85fa2093c6b283ea36f4b  # frozen: v5.0.0]],
+        rev: <full-commit-sha>  # frozen: v5.0.0]],
   gate = "pipeline",
   severity = "high",
   confidence = "high",

@@ -117,7 +117,7 @@ subset.]],
   remediation = [[
 Upgrade to a fixed release and pin its commit, for example:
 
-    - uses: tj-actions/changed-files@ed68ef82c095e0d48ec87eccea555d944a631a4c # v46.0.5
+    - uses: tj-actions/changed-files@<full-commit-sha> # v46.0.5
 
 After a supply-chain compromise, also rotate every secret the affected
 workflows could read and check their logs.]],

@@ -35,7 +35,7 @@ Use `shell: pwsh` or `shell: bash` on Windows runners, and install Python
 packages in a virtual environment from a lock file instead of
 `pip-install:`:
 
-    - uses: actions/setup-python@a26af69be951a213d495a4c3e4e4022e16d87065 # v5.6.0
+    - uses: actions/setup-python@<full-commit-sha> # v5.6.0
       with:
         python-version: "3.12"
     - run: |

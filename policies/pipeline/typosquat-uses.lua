@@ -72,6 +72,18 @@ local function build(list)
   return pop
 end
 local BUILTIN = build(POPULAR_LIST)
+-- Verdicts per corpus and owner/repo, kept for the life of the evaluating
+-- process (the same few actions recur in every workflow).
+local MEMO = {}
+local BUILT = {}
+local function memo_for(pop)
+  local t = MEMO[pop]
+  if not t then
+    t = {}
+    MEMO[pop] = t
+  end
+  return t
+end
 
 -- The popular action `name` looks like, and how, or nil.
 local function squat_of(name, owner, pop)
@@ -179,11 +191,16 @@ action, pinned by commit:
         end
         extra[#extra + 1] = s
       end
-      pop = build(POPULAR_LIST .. " " .. table.concat(extra, " "))
+      local key = table.concat(extra, " ")
+      pop = BUILT[key]
+      if not pop then
+        pop = build(POPULAR_LIST .. " " .. key)
+        BUILT[key] = pop
+      end
     end
     local m = P.load(file.path)
     if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
-    local memo = {}
+    local memo = memo_for(pop)
     for u, step, job in P.uses(m) do
       if (u.kind == "action" or u.kind == "reusable") and u.owner and u.repo then
         local owner = u.owner:lower()

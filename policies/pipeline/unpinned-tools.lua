@@ -71,7 +71,7 @@ pipeline. A `${{ }}` version is reported with low confidence.]],
   remediation = [[
 Pass an explicit version (and let Dependabot/Renovate bump it):
 
-    - uses: aquasecurity/setup-trivy@ff1b8b060f23b650436d419b5e13f67f5d4c3087 # v0.2.2
+    - uses: aquasecurity/setup-trivy@<full-commit-sha> # v0.2.2
       with:
         version: v0.58.1
 

@@ -58,9 +58,9 @@ job's OIDC token):
       attestations: write
     steps:
       - id: push
-        uses: docker/build-push-action@263435318d21b8e681c14492fe198d362a7d2c83 # v6.18.0
+        uses: docker/build-push-action@<full-commit-sha> # v6.18.0
         with: {push: true, tags: "ghcr.io/org/model-server:1.2.0"}
-      - uses: actions/attest-build-provenance@e8998f949152b193b063cb0ec769d69d929409be # v2.4.0
+      - uses: actions/attest-build-provenance@<full-commit-sha> # v2.4.0
         with:
           subject-name: ghcr.io/org/model-server
           subject-digest: ${{ steps.push.outputs.digest }}
