@@ -547,9 +547,9 @@ local function text_taint(text, model, job, step, depth, seen)
 end
 
 -- Looks `name` up in step env, job env, workflow env (nearest first).
--- Returns the kv entry (or nil), the scope ("step", "job", "workflow") and
--- whether a whole-expression `env:` was met first (then the value is
--- unknown).
+-- Returns the kv entry (or nil), the scope ("step", "job", "workflow") and,
+-- when a whole-expression `env:` was met first (the value is then whatever
+-- that expression yields), its expr object.
 function taint.env_value(model, job, step, name, skip_step)
   local scopes = {}
   if step and not skip_step then scopes[#scopes + 1] = {step, "step"} end
@@ -557,7 +557,8 @@ function taint.env_value(model, job, step, name, skip_step)
   if model and model.kind ~= "action" then scopes[#scopes + 1] = {model, "workflow"} end
   for _, sc in ipairs(scopes) do
     local holder = sc[1]
-    if taint.env_expr(model, holder) then return nil, sc[2], true end
+    local ee = taint.env_expr(model, holder)
+    if ee then return nil, sc[2], ee end
     local kv = kv_get(holder.env, name)
     if kv then return kv, sc[2], false end
   end
@@ -580,7 +581,25 @@ end
 local function follow_env(name, model, job, step, depth, seen, skip_step)
   if seen.skip_step_env then skip_step = true end
   local kv, scope, dynamic = taint.env_value(model, job, step, name, skip_step)
-  if dynamic then return nil, "env-dynamic", "env." .. name .. " (env: is an expression)" end
+  if dynamic then
+    -- env: ${{ fromJSON(...) }}: the mapping is whatever that yields; only
+    -- attacker text in it (fromJSON's argument) decides, else unknown
+    local head = "env." .. name .. " (env: is an expression)"
+    local text = type(dynamic) == "table" and dynamic.text
+    local key = "envx:" .. scope .. ":" .. tostring(job and job.id)
+    if type(text) == "string" and not seen[key] then
+      seen[key] = true
+      local c, items = text_taint("${{" .. text .. "}}", model,
+        scope ~= "workflow" and job or nil, scope == "step" and step or nil, depth, seen)
+      seen[key] = nil
+      if c == A or c == S then
+        local it
+        for _, x in ipairs(items) do if x.class == c then it = x; break end end
+        return c, "env-dynamic", via_join(head, it and trail(it.path or "computed", it.via))
+      end
+    end
+    return nil, "env-dynamic", head
+  end
   if not kv then
     local r = taint.RUNNER_ENV[name] or taint.RUNNER_ENV[name:upper()]
     if r then return r, "env-static", "runner variable " .. name:upper() end
@@ -953,11 +972,23 @@ function classify(path, model, job, step, depth, seen)
     if #segs == 1 then return A, "context", path end -- toJSON(github)
     if segs[2] == "event" then
       if segs[3] == "inputs" and segs[4] then
-        if model then
-          local c, kind = taint.inputs(model, segs[4])
-          return c, kind, path
+        -- the workflow_dispatch inputs (strings): chosen by whoever may
+        -- dispatch, someone with write access
+        if model and model.on then
+          local lname = segs[4]
+          for _, ev in ipairs(model.on.events or {}) do
+            if ev.name == "workflow_dispatch" then
+              for _, inp in ipairs(ev.inputs or {}) do
+                if type(inp.name) == "string" and lower(inp.name) == lname then
+                  local t = inp.type and lower(text_of(inp.type) or "") or "string"
+                  return F, (INPUT_TYPES[t] or A) == A and "input-dispatch" or "input", path
+                end
+              end
+            end
+          end
+          return nil, "input-undeclared", path
         end
-        return A, "input", path
+        return nil, "input-undeclared", path
       end
       -- github.event.number etc. also go through the leaf rules
       path = table.concat(segs, ".")

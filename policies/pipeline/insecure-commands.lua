@@ -132,7 +132,23 @@ Actions that still print ::set-env need updating to a current release.]],
       if reported[at] then return end -- the same env: reached through a YAML alias
       reported[at] = true
       local details = {job = job_id, step = step_index, scope = what}
-      if on == true then
+      -- a value an outsider writes (a PR title, ...) can be "true"
+      local tainted
+      if on == nil and kv and kv.value then
+        local c, items = mlgate.taint.text(kv.value.text, m,
+          job_id and mlgate.taint.job_by_id(m, job_id) or nil, step_index and holder or nil)
+        if c == "arbitrary" or c == "structured" then
+          tainted = items[1] and items[1].path or "attacker text"
+        end
+      end
+      if tainted then
+        ctx:fail{
+          message = ("%s is set from %s, which an outsider chooses: writing \"true\" enables "
+            .. "::set-env and ::add-path for %s; remove the variable."):format(NAME, tainted, what),
+          line = line, column = col, end_line = math.max(line, vline or line),
+          confidence = "medium", key = route .. ":env", details = details,
+        }
+      elseif on == true then
         ctx:fail{
           message = ("%s enables ::set-env and ::add-path for %s, so any text it prints "
             .. "can set environment variables and PATH of later steps; remove it and write "
