@@ -166,7 +166,8 @@ end
 -- backslash at the end of a line joins two lines).
 local function gate_text(path)
   local raw = mlgate.fs.read(path)
-  if not raw or raw:find("%z") or raw:find("\\[xuU/\r\n]") then return nil end
+  if not raw or raw:find("\0", 1, true) then return nil end
+  if raw:find("\\", 1, true) and raw:find("\\[xuU/\r\n]") then return nil end
   return raw
 end
 
@@ -243,6 +244,8 @@ pull requests get their token and secrets there) rather than on
 
     local function judge(cond, route, job, step)
       local text = cond.text
+      local low = text:lower()
+      if not (low:find("actor", 1, true) or low:find("sender", 1, true)) then return end
       for _, part in ipairs(condition_exprs(text)) do
         local off, src = part[1], part[2]
         local ast = gha.parse(src, {any_context = true})

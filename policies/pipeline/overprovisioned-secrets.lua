@@ -69,7 +69,8 @@ local WHY = {
 -- backslash at the end of a line joins two lines).
 local function gate_text(path)
   local raw = mlgate.fs.read(path)
-  if not raw or raw:find("%z") or raw:find("\\[xuU/\r\n]") then return nil end
+  if not raw or raw:find("\0", 1, true) then return nil end
+  if raw:find("\\", 1, true) and raw:find("\\[xuU/\r\n]") then return nil end
   return raw
 end
 

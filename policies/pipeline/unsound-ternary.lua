@@ -90,7 +90,8 @@ end
 -- backslash at the end of a line joins two lines).
 local function gate_text(path)
   local raw = mlgate.fs.read(path)
-  if not raw or raw:find("%z") or raw:find("\\[xuU/\r\n]") then return nil end
+  if not raw or raw:find("\0", 1, true) then return nil end
+  if raw:find("\\", 1, true) and raw:find("\\[xuU/\r\n]") then return nil end
   return raw
 end
 
@@ -99,7 +100,7 @@ return mlgate.policy {
   title = "`cond && A || B` must not have a falsy A",
   description = [[
 GitHub expressions have no ternary operator; `cond && A || B` is the idiom
-for one, and it only works when A is truthy. With a falsy A ('' , 0, false,
+for one, and it only works when A is truthy. With a falsy A ('', 0, false,
 null, or a constant that evaluates to one) the `&&` yields A, the `||` then
 falls through to B, and the expression is B whatever `cond` is: a flag meant
 to disable a step, a tag meant to be empty for pull requests, or an extra
