@@ -12,6 +12,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 -- Contexts that name whoever caused the event, not who wrote the change.
 local NAME_CONTEXTS = {
   ["github.actor"] = true,
@@ -260,7 +267,7 @@ pull requests get their token and secrets there) rather than on
               message = ("`%s` trusts the actor, which on %s is whoever caused the event "
                 .. "(a fork can make %s the actor); check "
                 .. "github.event.pull_request.user.login instead."):format(
-                shown, via, match.login),
+                clip(shown), via, match.login),
               line = line, column = col,
               confidence = dom and "high" or "medium",
               key = route .. ".if:" .. match.path,

@@ -20,6 +20,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 local REDUCIBLE_CALLS = {
   contains = true, startsWith = true, endsWith = true, format = true, toJSON = true,
   join = true,
@@ -266,7 +273,7 @@ mapping with fromJSON().]],
           if reducible(ast) then
             local shown = src:match("^%s*(.-)%s*$")
             ctx:fail{
-              message = MESSAGES.constant:format(shown),
+              message = MESSAGES.constant:format(clip(shown)),
               line = e.line, column = col_of(lead),
               key = base .. ":constant",
               details = {job = e.job, step = e.step, field = e.field, kind = "constant"},
@@ -277,7 +284,7 @@ mapping with fromJSON().]],
             for _, f in ipairs(out) do
               local shown = src:sub(f.off + 1, f.off + f.len)
               ctx:fail{
-                message = MESSAGES[f.kind]:format(shown),
+                message = MESSAGES[f.kind]:format(clip(shown)),
                 line = e.line, column = col_of(f.off),
                 profile = f.profile,
                 key = ("%s:%s:%d"):format(base, f.kind, f.off),

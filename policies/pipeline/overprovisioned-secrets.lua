@@ -8,6 +8,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 local function strip(n)
   while n.type == "group" do n = n.left end
   return n
@@ -139,7 +146,7 @@ of the same name in each.]],
             local shown = src:sub(node.offset + 1, node.offset + node.len)
             ctx:fail{
               message = ("`%s` %s; pass only the secrets this step needs, each by name "
-                .. "(secrets.NAME)."):format(shown, WHY[f.kind]),
+                .. "(secrets.NAME)."):format(clip(shown), WHY[f.kind]),
               line = e.line, column = e.col,
               key = ("%s#%d:%s:%d"):format(route, n, f.kind, node.offset),
               details = {job = e.job, step = e.step, field = e.field, key = e.key,

@@ -8,6 +8,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 local function strip(n)
   while n.type == "group" do n = n.left end
   return n
@@ -132,7 +139,7 @@ value with `echo "::add-mask::$VALUE"` before anything can print it.]],
             ctx:fail{
               message = ("`%s` decodes %s, and the decoded values are not masked in logs; "
                 .. "store each value as its own secret and reference it directly."):format(
-                shown, f.secret),
+                clip(shown), clip(f.secret)),
               line = e.line, column = e.col,
               key = ("%s#%d:%s:%d"):format(route, n, f.secret, node.offset),
               details = {job = e.job, step = e.step, field = e.field, key = e.key,

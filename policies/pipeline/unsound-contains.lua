@@ -11,6 +11,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 -- Needles zizmor treats as user-controllable (and everything below them).
 local CONTROLLABLE = {
   "env", "github.actor", "github.base_ref", "github.head_ref", "github.ref",
@@ -168,8 +175,8 @@ Compare with `==`, or test membership of a real list built with fromJSON:
           local c = mlgate.taint.classify(f.path, m, job)
           high = c == "arbitrary" or c == "structured"
         end
-        local needle = f.src:sub(f.needle.offset + 1, f.needle.offset + f.needle.len)
-        local hay = f.src:sub(f.hay.offset + 1, f.hay.offset + f.hay.len)
+        local needle = clip(f.src:sub(f.needle.offset + 1, f.needle.offset + f.needle.len))
+        local hay = clip(f.src:sub(f.hay.offset + 1, f.hay.offset + f.hay.len))
         local msg
         if high then
           msg = ("contains(%s, %s) is a substring test, so any %s that is a piece of "

@@ -9,6 +9,13 @@
 
 local gha = mlgate.gha
 
+-- Source text for a message, shortened when long.
+local function clip(s)
+  s = s:gsub("%s+", " ")
+  if #s > 80 then return s:sub(1, 77) .. "..." end
+  return s
+end
+
 -- Functions whose value is constant when their arguments are (zizmor's
 -- "constant reducible" set; fromJSON is left out, as there).
 local REDUCIBLE_CALLS = {
@@ -153,7 +160,7 @@ first, or use format()/a step output instead:
             ctx:fail{
               message = ("In `%s`, the value %s is falsy, so the expression never yields it "
                 .. "and takes the `||` branch instead; negate the condition and swap the "
-                .. "two values."):format(cond, shown),
+                .. "two values."):format(clip(cond), clip(shown)),
               line = e.line, column = col,
               key = ("%s#%d:ternary:%d"):format(route, n, tv.offset),
               details = {job = e.job, step = e.step, field = e.field, value = shown},
