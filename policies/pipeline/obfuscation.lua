@@ -140,19 +140,27 @@ end
 -- pay for walking the model: a `uses:` value with "/." "//" or "/@", and a
 -- `${{ }}` that is not a plain context path.
 local function suspicious_uses(raw)
-  return raw:find("uses[\"']?[ \t]*:%s*[^\n#]*/%.") or raw:find("uses[\"']?[ \t]*:%s*[^\n#]*//")
-    or raw:find("uses[\"']?[ \t]*:%s*[^\n#]*/@") or raw:find("uses[\"']?[ \t]*:%s*[|>&*!]")
+  for v in raw:gmatch("uses[\"']?[ \t]*:%s*([^\n#]*)") do
+    v = v:gsub("^[\"']", "")
+    if v:find("^[|>&*!]") then return true end
+    if not (v:find("^%./") or v:find("^docker://")) and
+       (v:find("/.", 1, true) or v:find("//", 1, true) or v:find("/@", 1, true)) then
+      return true
+    end
+  end
+  return false
 end
 
 local function suspicious_exprs(raw)
-  -- A whole `with:` written as one expression, even a plain path.
-  if raw:find("with[\"']?[ \t]*:%s*[\"']?%${{") or raw:find("with[\"']?[ \t]*:%s*[|>&*!]") then
-    return true
-  end
   for inner in raw:gmatch("%${{(.-)}}") do
     if not plain_path(inner) then return true end
   end
   return false
+end
+
+-- A whole `with:` written as one expression, even a plain path.
+local function suspicious_with(raw)
+  return raw:find("with[\"']?[ \t]*:%s*[\"']?%${{") or raw:find("with[\"']?[ \t]*:%s*[|>&*!]")
 end
 
 -- What is obfuscated in the path of an owner/repo/path@ref reference, or nil.
@@ -237,6 +245,7 @@ mapping with fromJSON().]],
     local raw = gate_text(file.path)
     local check_uses = not raw or suspicious_uses(raw)
     local check_exprs = not raw or suspicious_exprs(raw)
+    local check_with = not raw or suspicious_with(raw)
 
     for uses, step, job in check_uses and mlgate.pipeline.uses(m) or function() end do
       if uses.kind == "action" or uses.kind == "reusable" then
@@ -256,53 +265,60 @@ mapping with fromJSON().]],
       end
     end
 
+    if not (check_exprs or check_with) then return end
+    -- Keys number the checked expressions of each route in file order.
     local seen = {}
-    for _, e in ipairs(check_exprs and m.exprs or {}) do
-      if e.fenced then
-        local src = e.text
-        local n = (seen[e.route or ""] or 0) + 1
-        seen[e.route or ""] = n
-        local base = ("%s#%d"):format(e.route or "", n)
+    local function key_base(e)
+      local route = e.route or ""
+      local n = (seen[route] or 0) + 1
+      seen[route] = n
+      return ("%s#%d"):format(route, n)
+    end
+    for _, e in ipairs(m.exprs) do
+      local src = e.text
+      -- Most expressions are plain context paths: decide on the text alone.
+      local ast = check_exprs and not plain_path(src) and e.fenced
+        and gha.parse(src, {any_context = true})
+      local whole_with = check_with and e.field == "with" and not e.key and e.fenced
+      local base = (ast or whole_with) and key_base(e)
+      if ast then
         local one_line = e.end_line == e.line
         local function col_of(off)
           return one_line and (e.col + 3 + off) or e.col
         end
-        local ast = not plain_path(src) and gha.parse(src, {any_context = true})
-        if ast then
-          local lead = #src:match("^%s*")
-          if reducible(ast) then
-            local shown = src:match("^%s*(.-)%s*$")
+        local lead = #src:match("^%s*")
+        if reducible(ast) then
+          local shown = src:match("^%s*(.-)%s*$")
+          ctx:fail{
+            message = MESSAGES.constant:format(clip(shown)),
+            line = e.line, column = col_of(lead),
+            key = base .. ":constant",
+            details = {job = e.job, step = e.step, field = e.field, kind = "constant"},
+          }
+        else
+          local out = {}
+          subexprs(ast, out, false)
+          for _, f in ipairs(out) do
+            local shown = src:sub(f.off + 1, f.off + f.len)
             ctx:fail{
-              message = MESSAGES.constant:format(clip(shown)),
-              line = e.line, column = col_of(lead),
-              key = base .. ":constant",
-              details = {job = e.job, step = e.step, field = e.field, kind = "constant"},
+              message = MESSAGES[f.kind]:format(clip(shown)),
+              line = e.line, column = col_of(f.off),
+              profile = f.profile,
+              key = ("%s:%s:%d"):format(base, f.kind, f.off),
+              details = {job = e.job, step = e.step, field = e.field, kind = f.kind},
             }
-          else
-            local out = {}
-            subexprs(ast, out, false)
-            for _, f in ipairs(out) do
-              local shown = src:sub(f.off + 1, f.off + f.len)
-              ctx:fail{
-                message = MESSAGES[f.kind]:format(clip(shown)),
-                line = e.line, column = col_of(f.off),
-                profile = f.profile,
-                key = ("%s:%s:%d"):format(base, f.kind, f.off),
-                details = {job = e.job, step = e.step, field = e.field, kind = f.kind},
-              }
-            end
           end
         end
-        if e.field == "with" and not e.key then
-          ctx:fail{
-            message = "The whole `with:` of this step is one expression, so its inputs "
-              .. "cannot be reviewed or checked; list each input under `with:`.",
-            line = e.line, column = e.col,
-            severity = "info",
-            key = base .. ":with",
-            details = {job = e.job, step = e.step, field = e.field, kind = "with-expression"},
-          }
-        end
+      end
+      if whole_with then
+        ctx:fail{
+          message = "The whole `with:` of this step is one expression, so its inputs "
+            .. "cannot be reviewed or checked; list each input under `with:`.",
+          line = e.line, column = e.col,
+          severity = "info",
+          key = base .. ":with",
+          details = {job = e.job, step = e.step, field = e.field, kind = "with-expression"},
+        }
       end
     end
   end,
