@@ -122,7 +122,8 @@ void mlg_gx_free(mlg_gx *gx);
  * are our own caps, which GitHub's budget alone would not give since
  * results stay in doc: 16 times that budget allocated in all, 64 MiB of
  * text and mapping members gone through (for huge or alias-shared
- * contexts; "The expression is too expensive to evaluate ...").
+ * contexts; "The expression is too expensive to evaluate ..."), and
+ * fromJSON of JSON nested deeper than 200 levels.
  * case() evaluates its arguments lazily, as the runner does.
  * Functions whose value needs the runner evaluate to documented stand-ins
  * (hashFiles: "", success() and always(): true, failure() and

@@ -778,6 +778,30 @@ static void test_eval_functions(void **state)
     assert_non_null(strstr(got, "ERR -1:Error parsing JSON when evaluating fromJSON: "));
     free(got);
   }
+  /* Too deep: fromJSON past 200 levels is a limit, toJSON past 256 an error. */
+  {
+    char text[600];
+    mlg_doc *doc = mlg_doc_new("deep");
+    mlg_node *ctx = mlg_node_map(doc), *n = mlg_node_null(doc), *seq;
+    int i;
+    strcpy(text, "fromJSON('");
+    for (i = 0; i < 201; i++)
+      strcat(text, "[");
+    for (i = 0; i < 201; i++)
+      strcat(text, "]");
+    strcat(text, "')");
+    expect_eval(text, NULL, "ERR -5:Error parsing JSON when evaluating fromJSON: fromJSON:1:201: "
+                            "nesting deeper than 200 levels");
+    for (i = 0; i < 300; i++) {
+      seq = mlg_node_seq(doc);
+      assert_int_equal(mlg_seq_push(doc, seq, n), 0);
+      n = seq;
+    }
+    assert_int_equal(mlg_map_set(doc, ctx, "deep", n), 0);
+    expect_eval("toJSON(deep)", ctx,
+                "ERR -1:toJSON: the value is nested more than 256 levels deep");
+    mlg_doc_free(doc);
+  }
 }
 
 static void test_eval_access(void **state)
