@@ -129,7 +129,8 @@ policy-test: $(BIN)
 peer: $(BIN)
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) bash tests/peer/models.sh
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/pipeline_files.py
-	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py --check
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py --tier T2
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit e2e policy-test peer

@@ -1,16 +1,11 @@
 /*
  * mlgate.pipeline: the typed CI model (pipeline.h) for policies.
  *
- * A child evaluates a batch of pipeline policies over the same files, each
- * policy in a fresh Lua state. Parsing and modelling a workflow costs far
- * more than most checks, so models are kept in a small per-process cache
- * keyed by path and handed to each state as lazy tables (lua_lazy.h): a
- * policy pays only for the part of the model it reads. Failures are cached
- * too, so an invalid file is parsed once, not once per policy.
- *
- * Models are reference counted: the cache holds one reference and every
- * Lua state that loaded the model holds one through a box userdata, which
- * the lazy tables keep alive; the model is freed when both are gone.
+ * Parsing and modelling a workflow costs far more than most checks, and a
+ * child evaluates a batch of policies over the same files; so models (and
+ * load failures, so an invalid file is parsed once, not once per policy)
+ * are kept in the per-process memo (lua_memo.h) keyed by kind and path,
+ * and handed to each policy as lazy tables.
  */
 #include "lua_api_pipeline.h"
 
@@ -20,86 +15,9 @@
 #include <lauxlib.h>
 
 #include "lua_api.h"
-#include "lua_lazy.h"
+#include "lua_memo.h"
 #include "node.h"
 #include "pipeline.h"
-
-#define CACHE_SLOTS 8
-
-typedef struct model_ref {
-  mlg_doc *doc;   /* NULL: not a CI definition, or invalid (see error) */
-  char *error;    /* "path:line:col: message", or NULL */
-  unsigned refs;
-} model_ref;
-
-typedef struct cache_slot {
-  char *key;      /* kind letter + path */
-  model_ref *ref;
-  unsigned long stamp;
-} cache_slot;
-
-static cache_slot cache[CACHE_SLOTS];
-static unsigned long cache_clock;
-
-static const char box_mt[] = "mlgate.pipeline.model";
-
-static void ref_release(model_ref *r)
-{
-  if (!r || --r->refs > 0)
-    return;
-  mlg_doc_free(r->doc);
-  free(r->error);
-  free(r);
-}
-
-static model_ref *cache_get(const char *key)
-{
-  size_t i;
-  for (i = 0; i < CACHE_SLOTS; i++)
-    if (cache[i].key && strcmp(cache[i].key, key) == 0) {
-      cache[i].stamp = ++cache_clock;
-      return cache[i].ref;
-    }
-  return NULL;
-}
-
-/* Takes ownership of key and of one reference of r. */
-static void cache_put(char *key, model_ref *r)
-{
-  size_t i, victim = 0;
-  for (i = 0; i < CACHE_SLOTS; i++) {
-    if (!cache[i].key) {
-      victim = i;
-      break;
-    }
-    if (cache[i].stamp < cache[victim].stamp)
-      victim = i;
-  }
-  free(cache[victim].key);
-  ref_release(cache[victim].ref);
-  cache[victim].key = key;
-  cache[victim].ref = r;
-  cache[victim].stamp = ++cache_clock;
-}
-
-void mlg_lua_pipeline_cache_clear(void)
-{
-  size_t i;
-  for (i = 0; i < CACHE_SLOTS; i++) {
-    free(cache[i].key);
-    ref_release(cache[i].ref);
-    cache[i].key = NULL;
-    cache[i].ref = NULL;
-  }
-}
-
-static int box_gc(lua_State *L)
-{
-  model_ref **box = luaL_checkudata(L, 1, box_mt);
-  ref_release(*box);
-  *box = NULL;
-  return 0;
-}
 
 static const struct {
   const char *name;
@@ -109,53 +27,43 @@ static const struct {
              {"dependabot", MLG_PK_DEPENDABOT},
              {"precommit", MLG_PK_PRECOMMIT}};
 
-/* Loads (or finds in the cache) the model of a workspace file. Returns a
- * new reference, or NULL after pushing nil [, message]. */
-static model_ref *load(lua_State *L, const char *path, mlg_pipeline_kind kind)
+/* Loads the model of a workspace file, or finds it in the memo. */
+static mlg_memo *load(lua_State *L, const char *path, mlg_pipeline_kind kind)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
-  model_ref *r;
-  char *key, *data = NULL;
-  size_t len = 0, klen = strlen(path) + 2;
+  size_t plen = strlen(path);
+  char *key = malloc(plen + 2), *data = NULL, *error = NULL;
+  mlg_doc *doc = NULL;
+  mlg_memo *m;
+  size_t len = 0;
   mlg_err e;
   int rc;
 
-  key = malloc(klen);
   if (!key)
     luaL_error(L, "not enough memory");
   key[0] = (char)('0' + (int)kind);
-  memcpy(key + 1, path, klen - 1);
-  r = cache_get(key);
-  if (r) {
+  memcpy(key + 1, path, plen + 1);
+  if ((m = mlg_memo_get('P', key, plen + 1)) != NULL) {
     free(key);
-    r->refs++;
-    return r;
+    return m;
   }
-  r = calloc(1, sizeof *r);
-  if (!r) {
-    free(key);
-    luaL_error(L, "not enough memory");
-  }
-  r->refs = 1;
   e.msg[0] = '\0';
   rc = mlg_ws_read(&data, &len, env->ws, path, (size_t)env->read_cap, &e);
   if (rc == 0) {
-    rc = mlg_pipeline_load(&r->doc, data, len, path, kind, &e);
+    rc = mlg_pipeline_load(&doc, data, len, path, kind, &e);
     free(data);
     if (rc == MLG_ENOENT) /* not a CI definition: nil without a message */
       rc = 0;
   }
-  if (rc != 0) {
-    r->error = strdup(e.msg[0] ? e.msg : "cannot load the pipeline definition");
-    if (!r->error) {
-      free(key);
-      ref_release(r);
-      luaL_error(L, "not enough memory");
-    }
+  if (rc != 0 && !(error = strdup(e.msg[0] ? e.msg : "cannot load the pipeline definition"))) {
+    free(key);
+    luaL_error(L, "not enough memory");
   }
-  r->refs++; /* the cache's reference */
-  cache_put(key, r);
-  return r;
+  m = mlg_memo_put('P', key, plen + 1, doc, error);
+  free(key);
+  if (!m)
+    luaL_error(L, "not enough memory");
+  return m;
 }
 
 /* mlgate.pipeline.load(path [, kind]) -> model | nil, err | nil */
@@ -164,7 +72,7 @@ static int l_load(lua_State *L)
   const char *path = mlg_lua_check_path(L, 1);
   const char *kname = luaL_optstring(L, 2, NULL);
   mlg_pipeline_kind kind = MLG_PK_UNKNOWN;
-  model_ref *r, **box;
+  mlg_memo *m;
   size_t i;
 
   if (kname) {
@@ -176,19 +84,14 @@ static int l_load(lua_State *L)
   } else {
     kind = mlg_pipeline_kind_of_path(path);
   }
-  box = lua_newuserdatauv(L, sizeof *box, 0);
-  *box = NULL;
-  luaL_setmetatable(L, box_mt);
-  r = load(L, path, kind);
-  *box = r;
-  if (!r->doc) {
+  m = load(L, path, kind);
+  if (!m->doc && m->error) {
     lua_pushnil(L);
-    if (!r->error)
-      return 1;
-    lua_pushstring(L, r->error);
+    lua_pushstring(L, m->error);
+    mlg_memo_release(m);
     return 2;
   }
-  mlg_lua_push_lazy(L, r->doc->root, -1);
+  mlg_lua_memo_push(L, m);
   return 1;
 }
 
@@ -205,13 +108,6 @@ static int l_kind(lua_State *L)
 void mlg_lua_open_pipeline(lua_State *L)
 {
   static const luaL_Reg fns[] = {{"load", l_load}, {"kind", l_kind}, {NULL, NULL}};
-  if (luaL_newmetatable(L, box_mt)) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushliteral(L, "mlgate.pipeline.model");
-    lua_setfield(L, -2, "__metatable");
-  }
-  lua_pop(L, 1);
   luaL_newlib(L, fns);
   lua_setfield(L, -2, "pipeline");
 }

@@ -1,6 +1,6 @@
 /*
  * mlgate.pipeline for policies: load(path [, kind]) and kind(path); the
- * model is cached per process (see lua_api_pipeline.c).
+ * model is cached per process (lua_memo.h).
  */
 #ifndef MLG_LUA_API_PIPELINE_H
 #define MLG_LUA_API_PIPELINE_H
@@ -9,9 +9,5 @@
 
 /* Adds the `pipeline` table to the table on top of the stack. */
 void mlg_lua_open_pipeline(lua_State *L);
-
-/* Drops every cached model (models still used by a Lua state stay alive
- * until that state releases them). */
-void mlg_lua_pipeline_cache_clear(void);
 
 #endif

@@ -1,22 +1,28 @@
 #include "lua_lazy.h"
 
+#include <string.h>
+
 #include <lauxlib.h>
 
 #include "lua_api.h"
 
-/* Registry slots: the shared metatable, and the weak-keyed table mapping
- * each untouched lazy table to its ref (a userdata holding the node, with
- * the owner as user value). */
+/* Registry slot of the shared metatable, and the two private keys an
+ * untouched lazy table holds: the node it stands for (a light userdata)
+ * and the value that keeps the node's document alive. Policies never see
+ * these keys: indexing goes through __index, pairs() and # fill the table
+ * first, and the sandbox's next/rawget/rawset/rawlen do too
+ * (mlg_lua_lazy_fill), so a policy cannot move a node pointer to a table
+ * whose owner does not keep it alive. */
 static const char mt_key = 'M';
-static const char refs_key = 'R';
+static const char node_key = 'N';
+static const char owner_key = 'O';
 
-static void push_registry(lua_State *L);
+static void push_mt(lua_State *L);
 
-/* Pushes n with the metatable and refs table at mt and refs. */
-static void push_value(lua_State *L, const mlg_node *n, int owner, int mt, int refs)
+/* Pushes n: a scalar, or a new lazy table (metatable at mt, owner at
+ * owner). Maps start small: most are read a key or two at a time. */
+static void push_value(lua_State *L, const mlg_node *n, int owner, int mt)
 {
-  const mlg_node **ref;
-
   switch (n->type) {
   case MLG_NULL:
     mlg_lua_push_null(L);
@@ -34,72 +40,88 @@ static void push_value(lua_State *L, const mlg_node *n, int owner, int mt, int r
     lua_pushlstring(L, n->u.str.ptr, n->u.str.len);
     return;
   case MLG_SEQ:
-    lua_createtable(L, (int)n->u.seq.len, 0);
+    lua_createtable(L, (int)n->u.seq.len, 2);
     break;
   default:
-    lua_createtable(L, 0, (int)n->u.map.len);
+    lua_createtable(L, 0, 4);
     break;
   }
+  lua_pushlightuserdata(L, (void *)n);
+  lua_rawsetp(L, -2, &node_key);
+  lua_pushvalue(L, owner);
+  lua_rawsetp(L, -2, &owner_key);
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  ref = lua_newuserdatauv(L, sizeof *ref, 1);
-  *ref = n;
-  lua_pushvalue(L, owner);
-  lua_setiuservalue(L, -2, 1);
-  lua_rawset(L, refs);
 }
 
 void mlg_lua_push_lazy(lua_State *L, const mlg_node *n, int owner)
 {
-  int mt, refs;
+  int mt;
   owner = lua_absindex(L, owner);
-  luaL_checkstack(L, 6, "out of stack");
-  push_registry(L);
-  mt = lua_gettop(L) - 1;
-  refs = mt + 1;
-  push_value(L, n, owner, mt, refs);
-  lua_replace(L, mt);
-  lua_settop(L, mt);
+  luaL_checkstack(L, 4, "out of stack");
+  push_mt(L);
+  mt = lua_gettop(L);
+  push_value(L, n, owner, mt);
+  lua_remove(L, mt);
 }
 
-/* Fills the lazy table at idx; returns 0 when it is not one. */
+/* The node of the untouched lazy table at idx, with the metatable and the
+ * owner pushed (at *mt and *mt + 1); NULL with the stack unchanged when
+ * idx is anything else. */
+static const mlg_node *lookup(lua_State *L, int idx, int *mt)
+{
+  const mlg_node *n;
+  int top = lua_gettop(L);
+
+  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+    return NULL;
+  luaL_checkstack(L, 6, "document too deep");
+  /* Only a table with the real metatable (which policies cannot get hold
+   * of) carries the private keys. */
+  push_mt(L);
+  if (!lua_rawequal(L, -1, -2) ||
+      lua_rawgetp(L, idx, &node_key) != LUA_TLIGHTUSERDATA) {
+    lua_settop(L, top);
+    return NULL;
+  }
+  n = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  lua_remove(L, -2);
+  *mt = lua_gettop(L);
+  lua_rawgetp(L, idx, &owner_key);
+  return n;
+}
+
+/* Fills every entry of the lazy table at idx that is not there yet and
+ * makes it an ordinary table; returns 0 when it is not one. Entries looked
+ * up one by one before keep their values (a child table stays the same
+ * table). */
 static int fill(lua_State *L, int idx)
 {
   const mlg_node *n;
-  int mt, refs, owner;
+  int mt, owner, top;
   size_t i;
 
   idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+  top = lua_gettop(L);
+  if (!(n = lookup(L, idx, &mt)))
     return 0;
-  luaL_checkstack(L, 8, "document too deep");
-  push_registry(L);
-  refs = lua_gettop(L);
-  mt = refs - 1;
-  /* Only a table with the real metatable (which policies cannot get hold
-   * of) is looked up. */
-  if (!lua_rawequal(L, mt, mt - 1)) {
-    lua_settop(L, mt - 2);
-    return 0;
-  }
-  lua_pushvalue(L, idx);
-  if (lua_rawget(L, refs) != LUA_TUSERDATA) {
-    lua_settop(L, mt - 2);
-    return 0;
-  }
-  n = *(const mlg_node **)lua_touserdata(L, -1);
-  lua_getiuservalue(L, -1, 1);
-  owner = lua_gettop(L);
+  owner = mt + 1;
   /* An ordinary table from here on, even if filling runs out of memory. */
-  lua_pushvalue(L, idx);
   lua_pushnil(L);
-  lua_rawset(L, refs);
+  lua_rawsetp(L, idx, &node_key);
+  lua_pushnil(L);
+  lua_rawsetp(L, idx, &owner_key);
   lua_pushnil(L);
   lua_setmetatable(L, idx);
   if (n->type == MLG_SEQ) {
     for (i = 0; i < n->u.seq.len; i++) {
-      push_value(L, n->u.seq.items[i], owner, mt, refs);
+      if (lua_rawgeti(L, idx, (lua_Integer)i + 1) != LUA_TNIL) {
+        lua_pop(L, 1);
+        continue;
+      }
+      lua_pop(L, 1);
+      push_value(L, n->u.seq.items[i], owner, mt);
       lua_rawseti(L, idx, (lua_Integer)i + 1);
     }
   } else if (n->type == MLG_MAP) {
@@ -108,11 +130,17 @@ static int fill(lua_State *L, int idx)
       if (k->type != MLG_STR)
         continue;
       lua_pushlstring(L, k->u.str.ptr, k->u.str.len);
-      push_value(L, n->u.map.pairs[i].val, owner, mt, refs);
+      lua_pushvalue(L, -1);
+      if (lua_rawget(L, idx) != LUA_TNIL) {
+        lua_pop(L, 2);
+        continue;
+      }
+      lua_pop(L, 1);
+      push_value(L, n->u.map.pairs[i].val, owner, mt);
       lua_rawset(L, idx);
     }
   }
-  lua_settop(L, mt - 2);
+  lua_settop(L, top);
   return 1;
 }
 
@@ -121,11 +149,41 @@ void mlg_lua_lazy_fill(lua_State *L, int idx)
   fill(L, idx);
 }
 
+/* t[k] on an untouched table: converts that one entry and keeps it in the
+ * table, so a policy reading step.run.text pays for three values, not for
+ * every field of every object on the way. */
 static int mm_index(lua_State *L)
 {
-  fill(L, 1);
+  const mlg_node *n, *v = NULL;
+  int mt;
+  size_t i;
+
   lua_settop(L, 2);
-  lua_rawget(L, 1);
+  if (!(n = lookup(L, 1, &mt))) {
+    lua_rawget(L, 1);
+    return 1;
+  }
+  if (n->type == MLG_MAP && lua_type(L, 2) == LUA_TSTRING) {
+    size_t klen;
+    const char *key = lua_tolstring(L, 2, &klen);
+    for (i = 0; i < n->u.map.len && !v; i++) {
+      const mlg_node *k = n->u.map.pairs[i].key;
+      if (k->type == MLG_STR && k->u.str.len == klen && memcmp(k->u.str.ptr, key, klen) == 0)
+        v = n->u.map.pairs[i].val;
+    }
+  } else if (n->type == MLG_SEQ && lua_isinteger(L, 2)) {
+    lua_Integer k = lua_tointeger(L, 2);
+    if (k >= 1 && (lua_Unsigned)k <= n->u.seq.len)
+      v = n->u.seq.items[k - 1];
+  }
+  if (!v) {
+    lua_pushnil(L);
+    return 1;
+  }
+  push_value(L, v, mt + 1, mt);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
   return 1;
 }
 
@@ -139,6 +197,12 @@ static int mm_newindex(lua_State *L)
 
 static int mm_len(lua_State *L)
 {
+  int mt;
+  const mlg_node *n = lookup(L, 1, &mt);
+  if (n && n->type == MLG_SEQ) {
+    lua_pushinteger(L, (lua_Integer)n->u.seq.len);
+    return 1;
+  }
   fill(L, 1);
   lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
   return 1;
@@ -165,18 +229,16 @@ static int mm_pairs(lua_State *L)
   return 3;
 }
 
-/* Pushes the metatable and the refs table, creating them once per state. */
-static void push_registry(lua_State *L)
+/* Pushes the metatable, creating it once per state. */
+static void push_mt(lua_State *L)
 {
   static const luaL_Reg mm[] = {{"__index", mm_index},
                                 {"__newindex", mm_newindex},
                                 {"__len", mm_len},
                                 {"__pairs", mm_pairs},
                                 {NULL, NULL}};
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mt_key) == LUA_TTABLE) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &refs_key);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mt_key) == LUA_TTABLE)
     return;
-  }
   lua_pop(L, 1);
   lua_createtable(L, 0, 5);
   luaL_setfuncs(L, mm, 0);
@@ -185,11 +247,4 @@ static void push_registry(lua_State *L)
   lua_setfield(L, -2, "__metatable");
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &mt_key);
-  lua_newtable(L);
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "k");
-  lua_setfield(L, -2, "__mode");
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &refs_key);
 }

@@ -52,7 +52,10 @@ def run_one(mlgate, zroot, test, profile, tmpdir):
     out = os.path.join(tmpdir, test["id"].replace("/", "_").replace(":", "_") + ".json")
     cmd = [mlgate, "eval", fixture, "--no-config", "--gate", "pipeline",
            "--profile", profile, "--format", "json:" + out, "--no-progress", "-j", "1"]
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return test, None, str(e)
     if p.returncode not in (0, 1, 2) or not os.path.exists(out):
         return test, None, "exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[:500])
     with open(out, encoding="utf-8") as f:
@@ -69,6 +72,40 @@ def finding_path(test, loc_path):
     else:
         base = fixture
     return os.path.normpath(os.path.join(base, loc_path)) if loc_path else fixture
+
+
+_lines_cache = {}
+
+
+def file_ignores(zroot, path, rule):
+    """Whether any `# zizmor: ignore[rule]` comment is in the file (zizmor
+    honours one anywhere in a finding's span, which may be a whole job)."""
+    zizmor_ignored(zroot, path, 1, rule)
+    return any(zizmor_ignored(zroot, path, i + 1, rule)
+               for i in range(len(_lines_cache.get(path, []))))
+
+
+def zizmor_ignored(zroot, path, line, rule):
+    """Whether zizmor's own `# zizmor: ignore[rule]` comment is on that line.
+
+    zizmor's snapshots leave such findings out (tests.jsonl counts them as
+    `ignored`); mlgate has its own suppression syntax and does not honour
+    zizmor's, so a finding there is neither right nor wrong."""
+    if path not in _lines_cache:
+        try:
+            with open(os.path.join(zroot, path), encoding="utf-8", errors="replace") as f:
+                _lines_cache[path] = f.read().split("\n")
+        except OSError:
+            _lines_cache[path] = []
+    lines = _lines_cache[path]
+    if not line or line > len(lines):
+        return False
+    text = lines[line - 1]
+    i = text.find("zizmor: ignore[")
+    if i < 0:
+        return False
+    names = text[i + len("zizmor: ignore["):].split("]")[0]
+    return rule in [n.strip() for n in names.split(",")]
 
 
 def zizmor_rules(aliases, catalog_to_rules):
@@ -132,6 +169,7 @@ def main():
     good_n = defaultdict(int)     # rule -> our findings that matched
     misses, extras, harness_errors, dirty_negatives = [], [], [], []
     out_of_scope = defaultdict(int)
+    ignored_n = defaultdict(int)  # on lines zizmor's own ignore comments hide
     run_errors = []
 
     for test, report, err in sorted(results, key=lambda r: r[0]["id"]):
@@ -172,6 +210,16 @@ def main():
                 hit_n[key[0]] += 1
             else:
                 misses.append((test["id"], key, exp_keys[key]))
+        budget = test.get("ignored") or 0
+        for key, f in list(ours.items()):
+            if key in exp_keys:
+                continue
+            line = f.get("location", {}).get("line")
+            if zizmor_ignored(zroot, key[1], line, key[0]) or (
+                    budget > 0 and file_ignores(zroot, key[1], key[0])):
+                budget -= 1
+                ignored_n[key[0]] += 1
+                del ours[key]
         for key, f in ours.items():
             ours_n[key[0]] += 1
             if key in exp_keys:
@@ -199,6 +247,9 @@ def main():
     te, th = sum(exp_n.values()), sum(hit_n.values())
     to, tg = sum(ours_n.values()), sum(good_n.values())
     print("%-28s %6d %6d %7s %6d %6d %7s" % ("TOTAL", te, th, pct(th, te), to, tg, pct(tg, to)))
+    if ignored_n:
+        print("on lines with zizmor ignore comments (not judged): " +
+              ", ".join("%s %d" % (k, v) for k, v in sorted(ignored_n.items())))
     if out_of_scope:
         print("out of scope (not judged): " +
               ", ".join("%s %d" % (k, v) for k, v in sorted(out_of_scope.items())))
