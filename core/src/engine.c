@@ -387,39 +387,87 @@ static unsigned cpu_count(void)
  * they share the child's caches of parsed files), each group cut into as
  * many batches as there are children running at once. Fills order and
  * off (nbatches + 1 entries); returns the batch count and the largest. */
+static const run_ctx *weigh_ctx; /* qsort has no context argument in C11 */
+
+/* A policy's expected cost, for balancing: the length of its source is a
+ * rough but useful proxy (the long ones parse scripts and expressions). */
+static size_t weight_of(const run_ctx *c, size_t task)
+{
+  return c->set->items[c->tasks[task].policy].len + 1024;
+}
+
+static const size_t *weigh_todo;
+
+/* Sorts positions in todo by their task's weight, heaviest first. */
+static int by_weight_desc(const void *pa, const void *pb)
+{
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  size_t wa = weight_of(weigh_ctx, weigh_todo[a]), wb = weight_of(weigh_ctx, weigh_todo[b]);
+  return wa < wb ? 1 : wa > wb ? -1 : (a > b) - (a < b);
+}
+
 static size_t make_batches(const run_ctx *c, const size_t *todo, size_t n, unsigned jobs,
                            size_t *order, size_t *off, size_t *largest)
 {
-  size_t i, j, nb = 0, placed = 0;
-  unsigned char *used = calloc(n ? n : 1, 1);
+  size_t i, j, k, nb = 0, placed = 0;
+  size_t *group = malloc((n ? n : 1) * sizeof *group); /* positions in todo */
+  size_t *bin = malloc((n ? n : 1) * sizeof *bin);     /* by position: its batch */
+  size_t *leader = malloc((n ? n : 1) * sizeof *leader); /* by position: its group */
+  size_t load[64];
 
   *largest = 0;
-  if (!used)
+  if (!group || !bin || !leader) {
+    free(group);
+    free(bin);
+    free(leader);
     return 0;
+  }
+  if (jobs > 64)
+    jobs = 64;
+  for (i = 0; i < n; i++)
+    leader[i] = (size_t)-1;
   for (i = 0; i < n; i++) {
     const mlg_policy *pi = &c->set->items[c->tasks[todo[i]].policy];
-    size_t m = 0, per, k, start = placed;
-    if (used[i])
+    size_t m = 0, nbins, b;
+    if (leader[i] != (size_t)-1)
       continue;
     for (j = i; j < n; j++) {
       const mlg_policy *pj = &c->set->items[c->tasks[todo[j]].policy];
-      if (!used[j] && pj->gates == pi->gates) {
-        used[j] = 1;
-        order[placed++] = todo[j];
-        m++;
+      if (leader[j] == (size_t)-1 && pj->gates == pi->gates) {
+        leader[j] = i;
+        group[m++] = j;
       }
     }
-    per = (m + jobs - 1) / jobs;
-    for (k = 0; k < m; k += per) {
-      off[nb++] = start + k;
-      if (per > *largest && m - k >= per)
-        *largest = per;
-      if (m - k < per && m - k > *largest)
-        *largest = m - k;
+    /* Heaviest first, each to the lightest batch so far (LPT); within a
+     * batch policies keep their order. */
+    weigh_ctx = c;
+    weigh_todo = todo;
+    qsort(group, m, sizeof *group, by_weight_desc);
+    nbins = m < jobs ? m : jobs;
+    for (b = 0; b < nbins; b++)
+      load[b] = 0;
+    for (k = 0; k < m; k++) {
+      size_t best = 0;
+      for (b = 1; b < nbins; b++)
+        if (load[b] < load[best])
+          best = b;
+      bin[group[k]] = best;
+      load[best] += weight_of(c, todo[group[k]]);
+    }
+    for (b = 0; b < nbins; b++) {
+      size_t start = placed;
+      for (j = i; j < n; j++)
+        if (leader[j] == i && bin[j] == b)
+          order[placed++] = todo[j];
+      off[nb++] = start;
+      if (placed - start > *largest)
+        *largest = placed - start;
     }
   }
   off[nb] = placed;
-  free(used);
+  free(group);
+  free(bin);
+  free(leader);
   return nb;
 }
 

@@ -1,19 +1,23 @@
 /*
- * mlg_node trees to JSON text through jansson (the only file that includes
- * jansson.h).
+ * mlg_node trees to JSON text, written directly into the buffer (records
+ * of every finding and whole reports go through here, and building a
+ * jansson tree first cost more than the rest of the work). The output is
+ * byte for byte what jansson's json_dumps gave with JSON_PRESERVE_ORDER,
+ * JSON_REAL_PRECISION(17) and JSON_COMPACT or JSON_INDENT(2), which
+ * earlier versions used: reports stay comparable across versions.
  *
  * The output is always valid JSON whatever the tree holds: invalid UTF-8
- * becomes U+FFFD (jansson refuses it), NaN and infinities become null,
- * NUL bytes in strings are escaped (and replaced by U+FFFD in member
- * names, which jansson keeps as C strings). Shared (aliased) nodes are
- * written once per use, so a YAML alias bomb would expand here: the node
- * budget below turns that into an error instead of unbounded memory.
+ * becomes U+FFFD, NaN and infinities become null, NUL bytes in strings are
+ * escaped (and replaced by U+FFFD in member names, as jansson did). Shared
+ * (aliased) nodes are written once per use, so a YAML alias bomb would
+ * expand here: the node budget below turns that into an error instead of
+ * unbounded memory.
  */
 #include "parse.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -29,85 +33,238 @@
 
 typedef struct wctx {
   size_t nodes;
-  mlg_buf tmp; /* sanitised copy of the current string */
+  mlg_buf *out;
+  int flags;
   mlg_err *err;
 } wctx;
-
-/* Text jansson accepts for s: s itself when it is valid UTF-8 (without
- * NUL for member names), else a sanitised copy in w->tmp. NULL when out
- * of memory. */
-static const char *clean(wctx *w, const char *s, size_t len, int no_nul, size_t *outlen)
-{
-  const unsigned char *u = (const unsigned char *)s;
-  size_t i = mlg_utf8_check(s, len);
-  uint32_t cp;
-
-  if (i == len && !(no_nul && memchr(s, 0, len))) {
-    *outlen = len;
-    return s;
-  }
-  w->tmp.len = 0;
-  i = 0;
-  while (i < len) {
-    size_t n = u[i] == 0 && no_nul ? 0 : mlg_utf8_decode(u + i, len - i, &cp);
-    if (n == 0) {
-      if (mlg_buf_put(&w->tmp, "\xEF\xBF\xBD", 3))
-        return NULL;
-      i++;
-    } else {
-      if (mlg_buf_put(&w->tmp, s + i, n))
-        return NULL;
-      i += n;
-    }
-  }
-  if (mlg_buf_put(&w->tmp, "", 0))
-    return NULL;
-  *outlen = w->tmp.len;
-  return w->tmp.ptr ? w->tmp.ptr : "";
-}
 
 static int oom(wctx *w)
 {
   return mlg_err_set(w->err, MLG_ENOMEM, "out of memory while writing JSON");
 }
 
-/* Member names of trees built in memory may be other scalars. */
-static int key_text(wctx *w, const mlg_node *k, char *num, size_t size, const char **out)
+/* A JSON string for s: escapes as jansson wrote them (\" \\ \b \f \n \r
+ * \t, other controls as \u00XX in upper-case hex; with MLG_JSON_ASCII
+ * everything above 0x7E as \uXXXX, surrogate pairs above the BMP);
+ * invalid UTF-8 (and, in member names, NUL) becomes U+FFFD. */
+static int put_string(wctx *w, const char *s, size_t len, int key)
 {
-  size_t len;
+  const unsigned char *u = (const unsigned char *)s;
+  mlg_buf *b = w->out;
+  size_t i = 0, run;
+  char esc[16];
+
+  if (mlg_buf_putc(b, '"'))
+    return oom(w);
+  while (i < len) {
+    uint32_t cp;
+    size_t n;
+    /* Runs of plain ASCII go out in one copy. */
+    for (run = i; run < len && u[run] >= 0x20 && u[run] < 0x7F && u[run] != '"' &&
+                  u[run] != '\\';
+         run++)
+      ;
+    if (run > i) {
+      if (mlg_buf_put(b, s + i, run - i))
+        return oom(w);
+      i = run;
+      continue;
+    }
+    n = u[i] == 0 && key ? 0 : mlg_utf8_decode(u + i, len - i, &cp);
+    if (n == 0) {
+      cp = 0xFFFD;
+      n = 1;
+      if (!(w->flags & MLG_JSON_ASCII)) {
+        if (mlg_buf_put(b, "\xEF\xBF\xBD", 3))
+          return oom(w);
+        i += n;
+        continue;
+      }
+    }
+    switch (cp) {
+    case '"': strcpy(esc, "\\\""); break;
+    case '\\': strcpy(esc, "\\\\"); break;
+    case '\b': strcpy(esc, "\\b"); break;
+    case '\f': strcpy(esc, "\\f"); break;
+    case '\n': strcpy(esc, "\\n"); break;
+    case '\r': strcpy(esc, "\\r"); break;
+    case '\t': strcpy(esc, "\\t"); break;
+    default:
+      if (cp < 0x20 || ((w->flags & MLG_JSON_ASCII) && cp > 0x7F)) {
+        if (cp >= 0x10000) {
+          uint32_t v = cp - 0x10000;
+          snprintf(esc, sizeof esc, "\\u%04X\\u%04X", (unsigned)(0xD800 | (v >> 10)),
+                   (unsigned)(0xDC00 | (v & 0x3FF)));
+        } else {
+          snprintf(esc, sizeof esc, "\\u%04X", (unsigned)cp);
+        }
+      } else {
+        if (mlg_buf_put(b, s + i, n))
+          return oom(w);
+        i += n;
+        continue;
+      }
+    }
+    if (mlg_buf_puts(b, esc))
+      return oom(w);
+    i += n;
+  }
+  return mlg_buf_putc(b, '"') ? oom(w) : 0;
+}
+
+/* Doubles as jansson wrote them: %.17g, with ".0" added when the text
+ * would read back as an integer. */
+static int put_real(wctx *w, double v)
+{
+  char num[64];
+  int n = snprintf(num, sizeof num, "%.17g", v);
+  if (n < 0 || (size_t)n >= sizeof num - 3)
+    return mlg_err_set(w->err, MLG_EINVAL, "cannot write a number");
+  if (!strpbrk(num, ".eEin")) {
+    memcpy(num + n, ".0", 3);
+  } else {
+    /* No '+' and no leading zeros in the exponent: 1e300, 1e-07 -> 1e-7. */
+    char *e = strchr(num, 'e'), *d, *z;
+    if (e) {
+      d = e + 1;
+      if (*d == '+')
+        memmove(d, d + 1, strlen(d + 1) + 1);
+      else if (*d == '-')
+        d++;
+      for (z = d; *z == '0' && z[1]; z++)
+        ;
+      if (z > d)
+        memmove(d, z, strlen(z) + 1);
+    }
+  }
+  return mlg_buf_puts(w->out, num) ? oom(w) : 0;
+}
+
+/* Member names of trees built in memory may be other scalars. */
+static int put_key(wctx *w, const mlg_node *k)
+{
+  char num[40];
   switch (k ? k->type : MLG_NULL) {
   case MLG_STR:
-    if (!k->u.str.ptr) {
-      *out = "";
-      return 0;
-    }
-    *out = clean(w, k->u.str.ptr, k->u.str.len, 1, &len);
-    return *out ? 0 : oom(w);
-  case MLG_NULL: *out = "null"; return 0;
-  case MLG_BOOL: *out = k->u.boolean ? "true" : "false"; return 0;
+    return put_string(w, k->u.str.ptr ? k->u.str.ptr : "", k->u.str.ptr ? k->u.str.len : 0, 1);
+  case MLG_NULL: return put_string(w, "null", 4, 1);
+  case MLG_BOOL:
+    return k->u.boolean ? put_string(w, "true", 4, 1) : put_string(w, "false", 5, 1);
   case MLG_INT:
-    snprintf(num, size, "%lld", (long long)k->u.integer);
-    *out = num;
-    return 0;
+    snprintf(num, sizeof num, "%lld", (long long)k->u.integer);
+    return put_string(w, num, strlen(num), 1);
   case MLG_FLOAT:
-    snprintf(num, size, "%.17g", k->u.number);
-    *out = num;
-    return 0;
+    snprintf(num, sizeof num, "%.17g", k->u.number);
+    return put_string(w, num, strlen(num), 1);
   default:
     return mlg_err_set(w->err, MLG_EINVAL, "cannot write a %s as a JSON member name",
                        mlg_node_typename(k));
   }
 }
 
-static int convert(wctx *w, const mlg_node *n, size_t depth, json_t **out)
+/* Newline and indentation before a member in pretty output. */
+static int indent(wctx *w, size_t depth)
 {
-  json_t *j = NULL, *child;
-  const char *s = NULL;
-  size_t i, len;
-  char num[40];
+  size_t i;
+  if (!(w->flags & MLG_JSON_PRETTY))
+    return 0;
+  if (mlg_buf_putc(w->out, '\n'))
+    return oom(w);
+  for (i = 0; i < depth; i++)
+    if (mlg_buf_put(w->out, "  ", 2))
+      return oom(w);
+  return 0;
+}
+
+/* Keys that occur twice in one map: jansson kept one member per name, the
+ * last value at the first one's place. Parsed documents never have them
+ * (the parsers refuse or merge duplicates); maps built in memory rarely. A
+ * quick pass finds that there are none; only then is the map sorted. */
+typedef struct dupinfo {
+  unsigned char *skip;   /* pair i is a later duplicate: not written */
+  size_t *value_from;    /* pair whose value is written at pair i */
+} dupinfo;
+
+static int key_cmp(const mlg_node *a, const mlg_node *b)
+{
+  size_t n = a->u.str.len < b->u.str.len ? a->u.str.len : b->u.str.len;
+  int c = memcmp(a->u.str.ptr, b->u.str.ptr, n);
+  if (c)
+    return c;
+  return a->u.str.len < b->u.str.len ? -1 : a->u.str.len > b->u.str.len;
+}
+
+static const mlg_node *sort_map; /* qsort has no context argument in C11 */
+
+static int idx_cmp(const void *pa, const void *pb)
+{
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  int c = key_cmp(sort_map->u.map.pairs[a].key, sort_map->u.map.pairs[b].key);
+  return c ? c : (a < b ? -1 : a > b);
+}
+
+/* Fills d when the map has duplicate string keys; returns -1 when out of
+ * memory, 0 otherwise (d->skip NULL: no duplicates). */
+static int find_dups(const mlg_node *map, dupinfo *d)
+{
+  size_t n = map->u.map.len, i, j, *idx;
+  int any = 0;
+
+  d->skip = NULL;
+  d->value_from = NULL;
+  for (i = 0; i < n; i++) {
+    const mlg_node *k = map->u.map.pairs[i].key;
+    if (!k || k->type != MLG_STR || !k->u.str.ptr)
+      return 0; /* other keys: written as they are */
+  }
+  if (n < 2)
+    return 0;
+  if (n <= 16) { /* records and most objects: no allocation */
+    for (i = 1; i < n && !any; i++)
+      for (j = 0; j < i && !any; j++)
+        any = key_cmp(map->u.map.pairs[i].key, map->u.map.pairs[j].key) == 0;
+    if (!any)
+      return 0;
+    any = 0;
+  }
+  if (!(idx = malloc(n * sizeof *idx)))
+    return -1;
+  for (i = 0; i < n; i++)
+    idx[i] = i;
+  sort_map = map;
+  qsort(idx, n, sizeof *idx, idx_cmp);
+  for (i = 1; i < n && !any; i++)
+    any = key_cmp(map->u.map.pairs[idx[i - 1]].key, map->u.map.pairs[idx[i]].key) == 0;
+  if (!any) {
+    free(idx);
+    return 0;
+  }
+  d->skip = calloc(n, 1);
+  d->value_from = malloc(n * sizeof *d->value_from);
+  if (!d->skip || !d->value_from) {
+    free(idx);
+    free(d->skip);
+    free(d->value_from);
+    d->skip = NULL;
+    return -1;
+  }
+  for (i = 0; i < n; i++)
+    d->value_from[i] = i;
+  for (i = 0; i < n; i = j) {
+    for (j = i + 1; j < n && key_cmp(map->u.map.pairs[idx[i]].key,
+                                     map->u.map.pairs[idx[j]].key) == 0; j++)
+      d->skip[idx[j]] = 1;
+    d->value_from[idx[i]] = idx[j - 1];
+  }
+  free(idx);
+  return 0;
+}
+
+static int write_node(wctx *w, const mlg_node *n, size_t depth)
+{
+  size_t i, count = 0;
   int rc;
 
-  *out = NULL;
   if (depth > WRITE_MAX_DEPTH)
     return mlg_err_set(w->err, MLG_ELIMIT, "cannot write JSON nested deeper than %d levels",
                        WRITE_MAX_DEPTH);
@@ -117,66 +274,58 @@ static int convert(wctx *w, const mlg_node *n, size_t depth, json_t **out)
                        WRITE_MAX_NODES);
   switch (n ? n->type : MLG_NULL) {
   case MLG_NULL:
-    j = json_null();
-    break;
+    return mlg_buf_puts(w->out, "null") ? oom(w) : 0;
   case MLG_BOOL:
-    j = json_boolean(n->u.boolean);
-    break;
-  case MLG_INT:
-    j = json_integer((json_int_t)n->u.integer);
-    break;
+    return mlg_buf_puts(w->out, n->u.boolean ? "true" : "false") ? oom(w) : 0;
+  case MLG_INT: {
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)n->u.integer);
+    return mlg_buf_puts(w->out, num) ? oom(w) : 0;
+  }
   case MLG_FLOAT:
-    j = isfinite(n->u.number) ? json_real(n->u.number) : json_null();
-    break;
+    if (!isfinite(n->u.number))
+      return mlg_buf_puts(w->out, "null") ? oom(w) : 0;
+    return put_real(w, n->u.number);
   case MLG_STR:
-    s = clean(w, n->u.str.ptr ? n->u.str.ptr : "", n->u.str.ptr ? n->u.str.len : 0, 0, &len);
-    if (!s)
-      return oom(w);
-    j = json_stringn_nocheck(s, len);
-    break;
+    return put_string(w, n->u.str.ptr ? n->u.str.ptr : "", n->u.str.ptr ? n->u.str.len : 0, 0);
   case MLG_SEQ:
-    if (!(j = json_array()))
+    if (mlg_buf_putc(w->out, '['))
       return oom(w);
     for (i = 0; i < n->u.seq.len; i++) {
-      if ((rc = convert(w, n->u.seq.items[i], depth + 1, &child)) != 0) {
-        json_decref(j);
-        return rc;
-      }
-      if (json_array_append_new(j, child)) {
-        json_decref(j);
+      if (i && mlg_buf_putc(w->out, ','))
         return oom(w);
-      }
+      if ((rc = indent(w, depth)) != 0 || (rc = write_node(w, n->u.seq.items[i], depth + 1)) != 0)
+        return rc;
     }
-    break;
-  case MLG_MAP:
-    if (!(j = json_object()))
+    if (n->u.seq.len && (rc = indent(w, depth - 1)) != 0)
+      return rc;
+    return mlg_buf_putc(w->out, ']') ? oom(w) : 0;
+  case MLG_MAP: {
+    dupinfo d;
+    if (find_dups(n, &d) != 0)
       return oom(w);
-    for (i = 0; i < n->u.map.len; i++) {
-      const mlg_pair *pr = &n->u.map.pairs[i];
-      if ((rc = convert(w, pr->val, depth + 1, &child)) != 0) {
-        json_decref(j);
-        return rc;
-      }
-      /* The key last: it may live in w->tmp, which convert() reuses. */
-      if ((rc = key_text(w, pr->key, num, sizeof num, &s)) != 0) {
-        json_decref(child);
-        json_decref(j);
-        return rc;
-      }
-      if (json_object_set_new_nocheck(j, s, child)) {
-        json_decref(j);
-        return oom(w);
-      }
+    rc = mlg_buf_putc(w->out, '{') ? oom(w) : 0;
+    for (i = 0; i < n->u.map.len && rc == 0; i++) {
+      if (d.skip && d.skip[i])
+        continue;
+      if (count++ && mlg_buf_putc(w->out, ','))
+        rc = oom(w);
+      else if ((rc = indent(w, depth)) == 0 && (rc = put_key(w, n->u.map.pairs[i].key)) == 0 &&
+               (rc = mlg_buf_puts(w->out, (w->flags & MLG_JSON_PRETTY) ? ": " : ":")
+                       ? oom(w) : 0) == 0)
+        rc = write_node(w, n->u.map.pairs[d.skip ? d.value_from[i] : i].val, depth + 1);
     }
-    break;
-  default:
-    return mlg_err_set(w->err, MLG_EINVAL, "cannot write a node of unknown type %d",
-                       n->type);
+    free(d.skip);
+    free(d.value_from);
+    if (rc == 0 && count)
+      rc = indent(w, depth - 1);
+    if (rc == 0 && mlg_buf_putc(w->out, '}'))
+      rc = oom(w);
+    return rc;
   }
-  if (!j)
-    return oom(w);
-  *out = j;
-  return 0;
+  default:
+    return mlg_err_set(w->err, MLG_EINVAL, "cannot write a node of unknown type %d", n->type);
+  }
 }
 
 /* The GitHub runner takes "##[command]" anywhere in a log line as a
@@ -213,42 +362,28 @@ static int ci_safe(mlg_buf *out, size_t start)
   return 0;
 }
 
-static int append(const char *buffer, size_t size, void *data)
-{
-  return mlg_buf_put(data, buffer, size) ? -1 : 0;
-}
-
 int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err)
 {
   wctx w;
-  json_t *j;
-  size_t jflags, start;
+  size_t start;
   int rc;
 
   if (!out)
     return mlg_err_set(err, MLG_EINVAL, "mlg_json_write: no output buffer");
   memset(&w, 0, sizeof w);
   w.err = err;
-  rc = convert(&w, n, 1, &j);
-  mlg_buf_free(&w.tmp);
-  if (rc)
-    return rc;
-  jflags = JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17);
-  jflags |= (flags & MLG_JSON_PRETTY) ? JSON_INDENT(2) : JSON_COMPACT;
-  if (flags & MLG_JSON_ASCII)
-    jflags |= JSON_ENSURE_ASCII;
+  w.out = out;
+  w.flags = flags;
   start = out->len;
-  if (json_dump_callback(j, append, out, jflags)) {
-    json_decref(j);
+  rc = write_node(&w, n, 1);
+  if (rc == 0 && mlg_buf_put(out, "", 0))
+    rc = oom(&w);
+  if (rc == 0 && ci_safe(out, start))
+    rc = oom(&w);
+  if (rc != 0 && out->ptr) {
     /* Leave the buffer as it was rather than half a document. */
-    if (out->ptr) {
-      out->len = start;
-      out->ptr[start] = '\0';
-    }
-    return oom(&w);
+    out->len = start;
+    out->ptr[start] = '\0';
   }
-  json_decref(j);
-  if (!out->ptr && mlg_buf_put(out, "", 0))
-    return oom(&w);
-  return ci_safe(out, start) ? oom(&w) : 0;
+  return rc;
 }

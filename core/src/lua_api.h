@@ -60,8 +60,14 @@ int mlg_lua_api_open(lua_State *L, mlg_lua_env *env, mlg_err *err);
 mlg_lua_env *mlg_lua_env_of(lua_State *L);
 void mlg_lua_env_release(mlg_lua_env *env); /* frees caches, not the env */
 
-/* Sends one record (a map) to the parent. */
+/* Sends one record (a map) to the parent. Between mlg_lua_emit_batch(1)
+ * and mlg_lua_emit_batch(0) (one check call) records are collected and
+ * written together when batching ends. */
 int mlg_lua_emit(mlg_lua_env *env, const struct mlg_node *rec);
+int mlg_lua_emit_batch(int on);
+/* Writes what is waiting (for the sandbox's tick: a check that runs long
+ * or hangs has its earlier records sent before it can be killed). */
+void mlg_lua_emit_tick(void);
 
 /* Per-area installers, each adds its functions to the table on top. */
 void mlg_lua_open_fs(lua_State *L);

@@ -81,8 +81,11 @@ static size_t snippet(mlg_lua_env *env, const char *path, lua_Integer line, char
       space = 1;
       continue;
     }
-    if (space && n)
+    if (space && n) {
+      if (n + 2 >= size) /* the separator and this character must both fit */
+        break;
       out[n++] = ' ';
+    }
     space = 0;
     out[n++] = *p;
   }

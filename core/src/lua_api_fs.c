@@ -1,4 +1,5 @@
 /* mlgate.fs: workspace-confined file access for policies. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,8 @@
 #include "fsx.h"
 #include "glob.h"
 #include "lua_api.h"
+#include "lua_memo.h"
+#include "node.h"
 #include "scope.h"
 
 const char *mlg_lua_check_path(lua_State *L, int idx)
@@ -84,20 +87,39 @@ static int l_list(lua_State *L)
   return 1;
 }
 
+/* Files every policy of a batch reads (the workflow a dozen pipeline
+ * policies look at) come from the memo: one read per process, not one per
+ * policy. Only small files are kept. */
+#define READ_MEMO_MAX ((size_t)1 << 20)
+
 static int l_read(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
   const char *path = mlg_lua_check_path(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, (lua_Integer)env->read_cap);
-  char *data = NULL;
-  size_t len = 0;
+  char *data = NULL, key[4200];
+  size_t len = 0, klen;
+  mlg_memo *m;
+  mlg_doc *doc;
   mlg_err e;
 
   if (max < 0 || (uint64_t)max > env->read_cap)
     max = (lua_Integer)env->read_cap;
+  klen = (size_t)snprintf(key, sizeof key, "%s%c%lld", path, '\0', (long long)max);
+  if (klen < sizeof key && (m = mlg_memo_get('F', key, klen)) != NULL) {
+    lua_pushlstring(L, m->doc->root->u.str.ptr, m->doc->root->u.str.len);
+    mlg_memo_release(m);
+    return 1;
+  }
   if (mlg_ws_read(&data, &len, env->ws, path, (size_t)max, &e) != 0)
     return fail(L, &e);
   lua_pushlstring(L, data, len);
+  if (klen < sizeof key && len <= READ_MEMO_MAX && (doc = mlg_doc_new(path)) != NULL) {
+    if ((doc->root = mlg_node_strn(doc, data, len)) == NULL)
+      mlg_doc_free(doc);
+    else
+      mlg_memo_release(mlg_memo_put('F', key, klen, doc, NULL));
+  }
   free(data);
   return 1;
 }

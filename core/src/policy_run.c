@@ -132,6 +132,7 @@ static int load(mlg_sandbox **out, mlg_lua_env *env, const mlg_job *job, const m
   if ((rc = mlg_sandbox_new(&sb, &lim, err)) != 0)
     return rc;
   *out = sb;
+  sb->tick = mlg_lua_emit_tick;
   if ((rc = mlg_lua_api_open(sb->L, env, err)) != 0)
     return rc;
   snprintf(chunkname, sizeof chunkname, "@%s", p->path);
@@ -389,8 +390,10 @@ static void check_file(pol *q, const mlg_job *job, const mlg_file *f)
   lua_pushinteger(L, (lua_Integer)f->size);
   lua_setfield(L, -2, "size");
   lua_pushvalue(L, q->ctx);
+  mlg_lua_emit_batch(1);
   if (call(q, 2, f->path) == MLG_ELIMIT)
     q->ended = 1; /* a limit ends the whole policy */
+  mlg_lua_emit_batch(0);
   q->env.current = NULL;
 }
 

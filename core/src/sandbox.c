@@ -89,6 +89,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
   mlg_sandbox *sb = sb_get(L);
   if (sb->tripped == MLG_TRIP_NONE) {
     sb->instr_used += HOOK_STEP;
+    if (sb->tick)
+      sb->tick();
     /* Where the policy was lately: a memory error raised by the allocator
      * never reaches a message handler, and still needs a location. */
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0 &&

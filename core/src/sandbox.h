@@ -49,6 +49,9 @@ typedef struct mlg_sandbox {
   const char *last_src; /* ... and what it was formatted from */
   int last_line;
   char traceback[2048]; /* of the last error, for verbose logs */
+  /* Called from the count hook while policy code runs (may be NULL): lets
+   * the host flush what a check has reported so far before it can hang. */
+  void (*tick)(void);
 } mlg_sandbox;
 
 int mlg_sandbox_new(mlg_sandbox **out, const mlg_sandbox_limits *limits, mlg_err *err);
