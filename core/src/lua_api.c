@@ -308,43 +308,111 @@ static int l_isnull(lua_State *L)
 
 /* Loads every embedded lua/mlgate/NAME.lua: init.lua first (it extends the
  * table it is given), then the others as mlgate.NAME = chunk(mlgate). */
+/* Runs one embedded SDK file with the mlgate table as its argument and
+ * leaves its result on the stack. */
+static int run_sdk_file(lua_State *L, const mlg_embedded_file *f, int mlgate_idx, mlg_err *err)
+{
+  char chunkname[256];
+  snprintf(chunkname, sizeof chunkname, "@%s", f->path);
+  if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK) {
+    mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return MLG_EPOLICY;
+  }
+  lua_pushvalue(L, mlgate_idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path,
+                lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+    lua_pop(L, 1);
+    return MLG_EPOLICY;
+  }
+  return 0;
+}
+
+static const char sdk_prefix[] = "lua/mlgate/";
+static const char lazy_key = 'L';
+
+/* mlgate.NAME for an SDK module not loaded yet: most policies use none of
+ * the larger ones (mlgate.taint is 47 KB of Lua), and compiling every
+ * module in every policy's state was most of the cost of starting one. */
+static int sdk_index(lua_State *L)
+{
+  const mlg_embedded_file *f;
+  char path[160];
+  size_t len;
+  const char *name;
+  mlg_err e;
+
+  if (lua_type(L, 2) != LUA_TSTRING)
+    return 0;
+  name = lua_tolstring(L, 2, &len);
+  if (len == 0 || len > 100 || memchr(name, '/', len) || memchr(name, '\0', len))
+    return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &lazy_key);
+  if (lua_type(L, -1) != LUA_TTABLE || lua_getfield(L, -1, name) != LUA_TBOOLEAN)
+    return 0;
+  /* Loaded once, even if loading fails. */
+  lua_pop(L, 1);
+  lua_pushnil(L);
+  lua_setfield(L, -2, name);
+  snprintf(path, sizeof path, "%s%s.lua", sdk_prefix, name);
+  if (!(f = mlg_embedded_find(path)))
+    return 0;
+  if (run_sdk_file(L, f, 1, &e) != 0)
+    return luaL_error(L, "%s", e.msg);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  return 1;
+}
+
 static int load_sdk(lua_State *L, int mlgate_idx, mlg_err *err)
 {
   const mlg_embedded_file *init = mlg_embedded_find("lua/mlgate/init.lua");
   unsigned i;
-  const char prefix[] = "lua/mlgate/";
+  int rc, lazy;
 
-  for (i = 0; i < mlg_embedded_count + 1; i++) {
-    const mlg_embedded_file *f = i == 0 ? init : &mlg_embedded_files[i - 1];
-    char chunkname[256], name[128];
+  if (init) {
+    if ((rc = run_sdk_file(L, init, mlgate_idx, err)) != 0)
+      return rc;
+    lua_pop(L, 1);
+  }
+  /* Modules that extend a C table (mlgate.pipeline) load now; the others
+   * when first used. */
+  lua_newtable(L);
+  lazy = lua_gettop(L);
+  for (i = 0; i < mlg_embedded_count; i++) {
+    const mlg_embedded_file *f = &mlg_embedded_files[i];
+    char name[128];
     size_t nlen;
-    if (!f || (i > 0 && f == init))
+    if (f == init || strncmp(f->path, sdk_prefix, sizeof sdk_prefix - 1) != 0)
       continue;
-    if (strncmp(f->path, prefix, sizeof prefix - 1) != 0)
-      continue;
-    nlen = strlen(f->path + sizeof prefix - 1);
+    nlen = strlen(f->path + sizeof sdk_prefix - 1);
     if (nlen < 5 || nlen - 4 >= sizeof name)
       continue;
-    memcpy(name, f->path + sizeof prefix - 1, nlen - 4);
+    memcpy(name, f->path + sizeof sdk_prefix - 1, nlen - 4);
     name[nlen - 4] = '\0';
-    snprintf(chunkname, sizeof chunkname, "@%s", f->path);
-    if (luaL_loadbufferx(L, f->data, f->len, chunkname, "t") != LUA_OK) {
-      mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path, lua_tostring(L, -1));
+    if (lua_getfield(L, mlgate_idx, name) == LUA_TNIL) {
       lua_pop(L, 1);
-      return MLG_EPOLICY;
+      lua_pushboolean(L, 1);
+      lua_setfield(L, lazy, name);
+      continue;
     }
-    lua_pushvalue(L, mlgate_idx);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-      mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path,
-                  lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-      lua_pop(L, 1);
-      return MLG_EPOLICY;
-    }
-    if (i > 0 && !lua_isnil(L, -1))
+    lua_pop(L, 1);
+    if ((rc = run_sdk_file(L, f, mlgate_idx, err)) != 0)
+      return rc;
+    if (!lua_isnil(L, -1))
       lua_setfield(L, mlgate_idx, name);
     else
       lua_pop(L, 1);
   }
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lazy_key);
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, sdk_index);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "mlgate");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, mlgate_idx);
   return 0;
 }
 

@@ -67,7 +67,8 @@ void mlg_lua_push_lazy(lua_State *L, const mlg_node *n, int owner)
 
 /* The node of the untouched lazy table at idx, with the metatable and the
  * owner pushed (at *mt and *mt + 1); NULL with the stack unchanged when
- * idx is anything else. */
+ * idx is anything else. The metamethods have the metatable as an upvalue,
+ * which spares them a registry lookup. */
 static const mlg_node *lookup(lua_State *L, int idx, int *mt)
 {
   const mlg_node *n;
@@ -78,7 +79,11 @@ static const mlg_node *lookup(lua_State *L, int idx, int *mt)
   luaL_checkstack(L, 6, "document too deep");
   /* Only a table with the real metatable (which policies cannot get hold
    * of) carries the private keys. */
-  push_mt(L);
+  lua_pushvalue(L, lua_upvalueindex(1)); /* none outside the metamethods */
+  if (!lua_rawequal(L, -1, -2)) {
+    lua_pop(L, 1);
+    push_mt(L);
+  }
   if (!lua_rawequal(L, -1, -2) ||
       lua_rawgetp(L, idx, &node_key) != LUA_TLIGHTUSERDATA) {
     lua_settop(L, top);
@@ -241,7 +246,9 @@ static void push_mt(lua_State *L)
     return;
   lua_pop(L, 1);
   lua_createtable(L, 0, 5);
-  luaL_setfuncs(L, mm, 0);
+  /* Each metamethod gets the metatable itself as its upvalue. */
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, mm, 1);
   /* getmetatable() shows this string; setmetatable() refuses to replace. */
   lua_pushliteral(L, "mlgate.lazy");
   lua_setfield(L, -2, "__metatable");
