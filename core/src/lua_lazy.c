@@ -65,9 +65,9 @@ void mlg_lua_push_lazy(lua_State *L, const mlg_node *n, int owner)
   lua_remove(L, mt);
 }
 
-/* The node of the untouched lazy table at idx, with the metatable and the
- * owner pushed (at *mt and *mt + 1); NULL with the stack unchanged when
- * idx is anything else. The metamethods have the metatable as an upvalue,
+/* The node of the untouched lazy table at idx, with the metatable pushed
+ * (at *mt; push_owner() puts the owner above it when a child table is to
+ * be made); NULL with the stack unchanged when idx is anything else. The metamethods have the metatable as an upvalue,
  * which spares them a registry lookup. */
 static const mlg_node *lookup(lua_State *L, int idx, int *mt)
 {
@@ -93,8 +93,12 @@ static const mlg_node *lookup(lua_State *L, int idx, int *mt)
   lua_pop(L, 1);
   lua_remove(L, -2);
   *mt = lua_gettop(L);
-  lua_rawgetp(L, idx, &owner_key);
   return n;
+}
+
+static void push_owner(lua_State *L, int idx)
+{
+  lua_rawgetp(L, idx, &owner_key);
 }
 
 /* Fills every entry of the lazy table at idx that is not there yet and
@@ -111,6 +115,7 @@ static int fill(lua_State *L, int idx)
   top = lua_gettop(L);
   if (!(n = lookup(L, idx, &mt)))
     return 0;
+  push_owner(L, idx);
   owner = mt + 1;
   /* An ordinary table from here on, even if filling runs out of memory. */
   lua_pushnil(L);
@@ -185,6 +190,8 @@ static int mm_index(lua_State *L)
     lua_pushnil(L);
     return 1;
   }
+  if (v->type == MLG_SEQ || v->type == MLG_MAP)
+    push_owner(L, 1);
   push_value(L, v, mt + 1, mt);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
