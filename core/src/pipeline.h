@@ -62,6 +62,10 @@
  *             comment: text of a comment on the scope's line, without '#'
  *             and surrounding blanks; level: the value as text ("" for null)
  *   env = [kv]?  defaults = {shell = val?, working_directory = val?, line, col}?
+ *   env_expr = val?                    `env: ${{ ... }}` (the whole mapping is an
+ *                                      expression; env is then empty); likewise
+ *                                      env_expr on jobs, steps and action runs,
+ *                                      and with_expr on steps and reusable calls
  *   concurrency = {group = val?, cancel_in_progress = val?, line, col}?
  *   jobs = [job]
  *   exprs = [expr]                     every ${{ }} in the file, file order

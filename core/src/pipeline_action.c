@@ -40,7 +40,7 @@ static mlg_node *runs(mlg_pl *pl, const mlg_node *key, const mlg_node *v, mlg_no
       field = MLG_A_F_ARGS;
       mlg_pl_set(pl, r, MLG_A_ARGS, mlg_pl_vals(pl, k, x, NULL));
     } else if (mlg_pl_is_str(k, "env")) {
-      mlg_pl_set(pl, r, MLG_A_ENV, mlg_pl_kv_field(pl, x, MLG_A_F_ENV));
+      mlg_pl_set_kv(pl, r, MLG_A_ENV, MLG_A_ENV_EXPR, k, x, MLG_A_F_ENV);
       mlg_pl_route_pop(pl, mark);
       continue;
     } else if (mlg_pl_is_str(k, "steps")) {

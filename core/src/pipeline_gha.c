@@ -449,7 +449,7 @@ static mlg_node *job(mlg_pl *pl, const mlg_node *key, const mlg_node *v)
     } else if (mlg_pl_is_str(k, "outputs")) {
       mlg_pl_set(pl, j, MLG_A_OUTPUTS, mlg_pl_kv_field(pl, x, MLG_A_F_OUTPUTS));
     } else if (mlg_pl_is_str(k, "env")) {
-      mlg_pl_set(pl, j, MLG_A_ENV, mlg_pl_kv_field(pl, x, MLG_A_F_ENV));
+      mlg_pl_set_kv(pl, j, MLG_A_ENV, MLG_A_ENV_EXPR, k, x, MLG_A_F_ENV);
     } else if (mlg_pl_is_str(k, "defaults")) {
       mlg_pl_set(pl, j, MLG_A_DEFAULTS, defaults(pl, k, x));
     } else if (mlg_pl_is_str(k, "steps")) {
@@ -471,7 +471,7 @@ static mlg_node *job(mlg_pl *pl, const mlg_node *key, const mlg_node *v)
       mlg_pl_set(pl, j, MLG_A_USES, mlg_pl_uses(pl, k, x));
       mlg_pl_exprs(pl, x, MLG_A_F_USES, NULL);
     } else if (mlg_pl_is_str(k, "with")) {
-      mlg_pl_set(pl, j, MLG_A_WITH, mlg_pl_kv_field(pl, x, MLG_A_F_WITH));
+      mlg_pl_set_kv(pl, j, MLG_A_WITH, MLG_A_WITH_EXPR, k, x, MLG_A_F_WITH);
     } else if (mlg_pl_is_str(k, "secrets")) {
       mlg_pl_set(pl, j, MLG_A_SECRETS, job_secrets(pl, k, x));
     } else {
@@ -530,7 +530,7 @@ int mlg_pl_build_workflow(mlg_pl *pl, const mlg_node *root, mlg_node *model)
     } else if (mlg_pl_is_str(k, "permissions")) {
       mlg_pl_set(pl, model, MLG_A_PERMISSIONS, perm(pl, k, v));
     } else if (mlg_pl_is_str(k, "env")) {
-      mlg_pl_set(pl, model, MLG_A_ENV, mlg_pl_kv_field(pl, v, MLG_A_F_ENV));
+      mlg_pl_set_kv(pl, model, MLG_A_ENV, MLG_A_ENV_EXPR, k, v, MLG_A_F_ENV);
     } else if (mlg_pl_is_str(k, "defaults")) {
       mlg_pl_set(pl, model, MLG_A_DEFAULTS, defaults(pl, k, v));
     } else if (mlg_pl_is_str(k, "concurrency")) {

@@ -367,9 +367,9 @@ static mlg_node *step(mlg_pl *pl, const mlg_node *v, size_t i, const char *where
       mlg_pl_set(pl, s, MLG_A_WORKING_DIRECTORY, mlg_pl_val(pl, key, x));
       mlg_pl_exprs(pl, x, MLG_A_F_WORKING_DIRECTORY, NULL);
     } else if (mlg_pl_is_str(key, "with")) {
-      mlg_pl_set(pl, s, MLG_A_WITH, mlg_pl_kv_field(pl, x, MLG_A_F_WITH));
+      mlg_pl_set_kv(pl, s, MLG_A_WITH, MLG_A_WITH_EXPR, key, x, MLG_A_F_WITH);
     } else if (mlg_pl_is_str(key, "env")) {
-      mlg_pl_set(pl, s, MLG_A_ENV, mlg_pl_kv_field(pl, x, MLG_A_F_ENV));
+      mlg_pl_set_kv(pl, s, MLG_A_ENV, MLG_A_ENV_EXPR, key, x, MLG_A_F_ENV);
     } else if (mlg_pl_is_str(key, "continue-on-error")) {
       mlg_pl_set(pl, s, MLG_A_CONTINUE_ON_ERROR, mlg_pl_val(pl, key, x));
       mlg_pl_exprs(pl, x, MLG_A_F_OTHER, NULL);

@@ -1055,6 +1055,15 @@ int mlg_pl_val_start(mlg_pl *pl, const mlg_node *v, uint32_t *line, uint32_t *co
   return pl->rc;
 }
 
+void mlg_pl_set_kv(mlg_pl *pl, mlg_node *obj, mlg_pl_atom list_key, mlg_pl_atom expr_key,
+                   const mlg_node *key, const mlg_node *v, mlg_pl_atom field)
+{
+  mlg_pl_set(pl, obj, list_key, mlg_pl_kv_field(pl, v, field));
+  /* `env: ${{ fromJSON(inputs.env) }}`: the whole mapping is an expression. */
+  if (v && v->type == MLG_STR && mlg_pl_has_expr(v))
+    mlg_pl_set(pl, obj, expr_key, mlg_pl_val(pl, key, v));
+}
+
 mlg_node *mlg_pl_kv_field(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field)
 {
   mlg_node *kv = mlg_pl_kvs(pl, v);

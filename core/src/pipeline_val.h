@@ -48,7 +48,7 @@
   X(DESCRIPTION, "description") X(DIGEST, "digest") X(DIRECTORIES, "directories") \
   X(DIRECTORY, "directory") X(ECOSYSTEM, "ecosystem") X(END_COL, "end_col") \
   X(END_LINE, "end_line") X(END_OFFSET, "end_offset") X(ENTRYPOINT, "entrypoint") \
-  X(ENV, "env") X(ENVIRONMENT, "environment") X(EVENTS, "events") X(EXCLUDE, "exclude") \
+  X(ENV, "env") X(ENV_EXPR, "env_expr") X(WITH_EXPR, "with_expr") X(ENVIRONMENT, "environment") X(EVENTS, "events") X(EXCLUDE, "exclude") \
   X(EXPR, "expr") X(EXPRS, "exprs") X(FAIL_FAST, "fail_fast") X(FENCED, "fenced") \
   X(FIELD, "field") X(GROUP, "group") X(GROUPS, "groups") X(HOOKS, "hooks") X(ID, "id") \
   X(IMAGE, "image") X(INCLUDE, "include") X(INDEX, "index") X(INHERIT, "inherit") \
@@ -228,6 +228,10 @@ int mlg_pl_val_start(mlg_pl *pl, const mlg_node *v, uint32_t *line, uint32_t *co
 /* [kv] of v (empty when v is no mapping), recording its expressions with
  * that field, each with its entry name. */
 mlg_node *mlg_pl_kv_field(mlg_pl *pl, const mlg_node *v, mlg_pl_atom field);
+/* obj[list_key] = mlg_pl_kv_field(v); when v is a string holding ${{ }}
+ * also obj[expr_key] = its val (`env: ${{ fromJSON(...) }}`). */
+void mlg_pl_set_kv(mlg_pl *pl, mlg_node *obj, mlg_pl_atom list_key, mlg_pl_atom expr_key,
+                   const mlg_node *key, const mlg_node *v, mlg_pl_atom field);
 /* "string", "bool", ... for a source node. */
 mlg_pl_atom mlg_pl_vtype(const mlg_node *n);
 /* A verbatim copy of a source subtree (sharing kept, positions kept). */

@@ -755,6 +755,40 @@ static void test_strategy_and_misc(void **state)
   mlg_doc_free(d);
 }
 
+/* `env:`/`with:` written as one expression: the list stays empty and the
+ * expression is kept (env_expr/with_expr), with its position. */
+static void test_whole_expression_maps(void **state)
+{
+  mlg_doc *d = load_checked("on: push\n"
+                            "env: ${{ fromJSON(vars.ENV) }}\n"
+                            "jobs:\n"
+                            "  j:\n"
+                            "    runs-on: ubuntu-latest\n"
+                            "    env: ${{ fromJSON(inputs.e) }}\n"
+                            "    steps:\n"
+                            "      - uses: o/a@v1\n"
+                            "        with: ${{ fromJSON(vars.W) }}\n"
+                            "        env: ${{ matrix.e }}\n"
+                            "      - run: echo\n"
+                            "        env: {A: b}\n",
+                            MLG_PK_GHA_WORKFLOW);
+  const mlg_node *e;
+  (void)state;
+
+  e = get(d->root, "env_expr");
+  assert_string_equal(gets(e, "text"), "${{ fromJSON(vars.ENV) }}");
+  pos(e, 2, 6);
+  assert_int_equal(geti(e, "key_line"), 2);
+  assert_int_equal(len(get(d->root, "env")), 0);
+  assert_string_equal(gets(get(job(d, 0), "env_expr"), "text"), "${{ fromJSON(inputs.e) }}");
+  assert_string_equal(gets(get(step(d, 0, 0), "with_expr"), "text"), "${{ fromJSON(vars.W) }}");
+  pos(get(step(d, 0, 0), "with_expr"), 9, 15);
+  assert_string_equal(gets(get(step(d, 0, 0), "env_expr"), "text"), "${{ matrix.e }}");
+  absent(step(d, 0, 1), "env_expr");
+  assert_int_equal(len(get(step(d, 0, 1), "env")), 1);
+  mlg_doc_free(d);
+}
+
 static void test_anchors(void **state)
 {
   mlg_doc *d = load_checked("on: [pull_request]\n"
@@ -1534,6 +1568,7 @@ int main(void)
       cmocka_unit_test(test_images),
       cmocka_unit_test(test_permissions),
       cmocka_unit_test(test_strategy_and_misc),
+      cmocka_unit_test(test_whole_expression_maps),
       cmocka_unit_test(test_anchors),
       cmocka_unit_test(test_crlf_and_comments),
       cmocka_unit_test(test_val_maps),
