@@ -12,8 +12,13 @@
 
 #define MAX_LOG_LINES 200
 
+/* Workspaces with at least this many files are split between processes by
+ * files (below that, starting every policy in every process costs more). */
+#define SHARD_MIN_FILES 64
+
 typedef struct task_state {
   size_t policy;
+  unsigned shard;   /* the share of the files it checks (see mlg_job.nshards) */
   int got_meta, meta_ok, done_seen;
   int rejected;     /* metadata invalid: the rest of its output is ignored */
   int load_error;
@@ -56,7 +61,8 @@ static void add_error(run_ctx *c, task_state *t, int gate, const char *path, con
     msg += wl + 2;
   c->failed = 1;
   if (c->r) {
-    mlg_report_add_error(c->r, gate, policy_name(c, t), path, msg, where);
+    if (mlg_report_add_error(c->r, gate, policy_name(c, t), path, msg, where) == 0)
+      c->r->errors[c->r->nerrors - 1].task = (size_t)(t - c->tasks);
   } else if (c->first_err && c->first_err->code == 0) {
     mlg_err_set(c->first_err, MLG_EPOLICY, "%s: %s%s%s", policy_name(c, t), msg,
                 where && *where ? " at " : "", where && *where ? where : "");
@@ -133,6 +139,7 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
     return;
   }
   f->policy = mlg_report_str(r, p->id);
+  f->task = (size_t)(t - c->tasks);
   f->gate = (mlg_gate)g;
   f->severity = p->severity;
   if ((s = rec_str(rec, "severity")) && (v = mlg_severity_parse(s)) >= 0)
@@ -269,16 +276,17 @@ static void on_line(void *ud, size_t batch, const char *text, size_t len)
 static void rollback(run_ctx *c, task_state *t)
 {
   mlg_report *r = c->r;
-  const char *name = policy_name(c, t);
-  size_t i, n;
+  size_t i, n, task = (size_t)(t - c->tasks);
 
+  /* By task, not by policy name: the other shares of the same policy's
+   * files were checked by other processes and stand. */
   if (r) {
     for (i = n = 0; i < r->nfindings; i++)
-      if (strcmp(r->findings[i].policy, name) != 0)
+      if (r->findings[i].task != task)
         r->findings[n++] = r->findings[i];
     r->nfindings = n;
     for (i = n = 0; i < r->nerrors; i++)
-      if (strcmp(r->errors[i].policy, name) != 0)
+      if (r->errors[i].task != task)
         r->errors[n++] = r->errors[i];
     r->nerrors = n;
   }
@@ -433,7 +441,8 @@ static size_t make_batches(const run_ctx *c, const size_t *todo, size_t n, unsig
       continue;
     for (j = i; j < n; j++) {
       const mlg_policy *pj = &c->set->items[c->tasks[todo[j]].policy];
-      if (leader[j] == (size_t)-1 && pj->gates == pi->gates) {
+      if (leader[j] == (size_t)-1 && pj->gates == pi->gates &&
+          c->tasks[todo[j]].shard == c->tasks[todo[i]].shard) {
         leader[j] = i;
         group[m++] = j;
       }
@@ -443,7 +452,8 @@ static size_t make_batches(const run_ctx *c, const size_t *todo, size_t n, unsig
     weigh_ctx = c;
     weigh_todo = todo;
     qsort(group, m, sizeof *group, by_weight_desc);
-    nbins = m < jobs ? m : jobs;
+    /* Sharded: the group is one share of the files, one process. */
+    nbins = c->job.nshards > 1 ? 1 : m < jobs ? m : jobs;
     for (b = 0; b < nbins; b++)
       load[b] = 0;
     for (k = 0; k < m; k++) {
@@ -478,38 +488,48 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   mlg_job *job = &c.job;
   mlg_pool pool;
   int keep[1];
-  size_t i, *todo = NULL, *order = NULL, *off = NULL, ntodo, largest;
-  unsigned jobs = o->jobs ? o->jobs : cpu_count();
+  size_t i, *todo = NULL, *order = NULL, *off = NULL, *tpol = NULL, ntodo, largest, nt;
+  unsigned jobs = o->jobs ? o->jobs : cpu_count(), nshards = 1;
   int rc = 0, round;
 
   if (n == 0)
     return 0;
+  /* A large workspace is split between the processes by files rather than
+   * by policies: each process runs every policy on its share, so every
+   * file is parsed once and the shares cost about the same. Policies with
+   * a run() function check all files in share 0 (see policy_run.c). */
+  if (o->ws && jobs > 1 && o->ws->nfiles >= SHARD_MIN_FILES)
+    nshards = jobs;
+  nt = n * nshards;
   memset(&c, 0, sizeof c);
   c.set = set;
   c.o = o;
   c.r = r;
-  c.ntasks = n;
+  c.ntasks = nt;
   c.first_err = err;
   if (err)
     mlg_err_clear(err);
-  c.tasks = calloc(n, sizeof *c.tasks);
-  todo = calloc(n, sizeof *todo);
-  order = calloc(n, sizeof *order);
-  off = calloc(n + 1, sizeof *off);
-  if (!c.tasks || !todo || !order || !off) {
+  c.tasks = calloc(nt, sizeof *c.tasks);
+  todo = calloc(nt, sizeof *todo);
+  order = calloc(nt, sizeof *order);
+  off = calloc(nt + 1, sizeof *off);
+  tpol = calloc(nt, sizeof *tpol);
+  if (!c.tasks || !todo || !order || !off || !tpol) {
     rc = mlg_err_set(err, MLG_ENOMEM, "out of memory");
     goto done;
   }
-  for (i = 0; i < n; i++) {
-    c.tasks[i].policy = idx[i];
+  for (i = 0; i < nt; i++) {
+    c.tasks[i].policy = tpol[i] = idx[i / nshards];
+    c.tasks[i].shard = (unsigned)(i % nshards);
     c.tasks[i].current_gate = -1;
     todo[i] = i;
   }
-  ntodo = n;
+  ntodo = nt;
 
   job->set = set;
-  job->tasks = idx;
-  job->ntasks = n;
+  job->tasks = tpol;
+  job->ntasks = nt;
+  job->nshards = nshards;
   job->order = order;
   job->batch_off = off;
   job->ws = o->ws;
@@ -553,7 +573,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
     pool.ntasks = nb;
     pool.limits.total_ms = pool.limits.time_ms * (largest ? largest : 1) + 1000;
     rc = mlg_pool_run(&pool, err);
-    for (i = ntodo = 0; i < n; i++)
+    for (i = ntodo = 0; i < nt; i++)
       if (c.tasks[i].requeue) {
         c.tasks[i].requeue = 0;
         todo[ntodo++] = i;
@@ -570,6 +590,7 @@ done:
   free(todo);
   free(order);
   free(off);
+  free(tpol);
   return rc;
 }
 

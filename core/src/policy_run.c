@@ -397,10 +397,25 @@ static void check_file(pol *q, const mlg_job *job, const mlg_file *f)
   q->env.current = NULL;
 }
 
-static void gate_finish(pol *q)
+/* The share of the files this task checks (mlg_job.nshards): a policy
+ * with a run() function sees every file in share 0 and none elsewhere, so
+ * that run() has the whole picture exactly once. */
+static int in_share(const pol *q, const mlg_job *job, size_t file)
+{
+  unsigned shard;
+  if (job->nshards <= 1)
+    return 1;
+  shard = (unsigned)(q->task % job->nshards);
+  if (lua_isfunction(q->sb->L, q->run))
+    return shard == 0;
+  return file % job->nshards == shard;
+}
+
+static void gate_finish(pol *q, const mlg_job *job)
 {
   lua_State *L = q->sb->L;
-  if (!q->ended && lua_isfunction(L, q->run)) {
+  if (!q->ended && lua_isfunction(L, q->run) &&
+      (job->nshards <= 1 || q->task % job->nshards == 0)) {
     lua_pushvalue(L, q->run);
     lua_pushvalue(L, q->ctx);
     if (call(q, 1, NULL) == MLG_ELIMIT)
@@ -529,7 +544,7 @@ int mlg_policy_child(void *ud, size_t batch, int out_fd)
         for (i = c; i < end; i++) {
           const mlg_file *f = &job->ws->files[i];
           if (!f->escapes && !q->ended && q->sb && q->env.gate == g &&
-              (q->gates & (1u << g)))
+              (q->gates & (1u << g)) && in_share(q, job, i))
             check_file(q, job, f);
         }
       }
@@ -538,7 +553,7 @@ int mlg_policy_child(void *ud, size_t batch, int out_fd)
       pol *q = &pols[k];
       if (!q->sb || q->env.gate != g || !(q->gates & (1u << g)))
         continue;
-      gate_finish(q);
+      gate_finish(q, job);
       q->gates &= ~(1u << g);
       if (q->ended)
         q->gates = 0;

@@ -39,6 +39,9 @@ typedef struct mlg_job {
   const mlg_config *cfg;   /* limits, params, enabled, includes/excludes */
   unsigned gates;          /* gate mask to evaluate; 0 = metadata only */
   const mlg_node *params;  /* params override for every task (mlgate test), or NULL */
+  unsigned nshards;        /* task t checks the files i with i % nshards == t % nshards
+                            * (policies with run(): all files in share 0, none
+                            * in the others); 0 or 1: every file */
   int all_files;           /* judge every file by content: `files` globs not applied
                             * (mlgate scan; a single-file workspace is always so) */
   int verbose;

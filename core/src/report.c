@@ -51,6 +51,7 @@ mlg_finding *mlg_report_add_finding(mlg_report *r)
   f = &r->findings[r->nfindings++];
   memset(f, 0, sizeof *f);
   f->loc.offset = -1;
+  f->task = SIZE_MAX;
   return f;
 }
 
@@ -67,6 +68,7 @@ int mlg_report_add_error(mlg_report *r, int gate, const char *policy, const char
     r->cap_errors = cap;
   }
   e = &r->errors[r->nerrors++];
+  e->task = SIZE_MAX;
   e->gate = gate;
   e->policy = mlg_report_str(r, policy ? policy : "");
   e->path = mlg_report_str(r, path ? path : "");
@@ -228,8 +230,17 @@ void mlg_report_finalize_order(mlg_report *r)
 
   if (r->nfindings > 1)
     qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_finding);
-  if (r->nerrors > 1)
+  if (r->nerrors > 1) {
+    size_t n;
     qsort(r->errors, r->nerrors, sizeof *r->errors, cmp_error);
+    /* The same error from several processes (a policy whose files were
+     * split between them failed to load in each) is reported once. */
+    for (i = n = 1; i < r->nerrors; i++)
+      if (cmp_error(&r->errors[i], &r->errors[n - 1]) != 0 ||
+          r->errors[i].gate != r->errors[n - 1].gate)
+        r->errors[n++] = r->errors[i];
+    r->nerrors = n;
+  }
   if (r->nfindings == 0)
     return;
   slots = calloc(r->nfindings, sizeof *slots);

@@ -47,6 +47,7 @@ typedef struct mlg_finding {
   /* Inputs to the fingerprint (not reported). */
   const char *key;
   const char *snippet;
+  size_t task;               /* engine task that reported it, or SIZE_MAX (not reported) */
 } mlg_finding;
 
 typedef struct mlg_report_error {
@@ -55,6 +56,7 @@ typedef struct mlg_report_error {
   const char *path;
   const char *message;
   const char *where;
+  size_t task;        /* engine task that reported it, or SIZE_MAX (not reported) */
 } mlg_report_error;
 
 typedef struct mlg_gate_summary {

@@ -949,3 +949,46 @@ LUA
   expect_rc 0 "explain mlgate/suppression-invalid"
 }
 add config/inline-suppression t_inline_suppression
+
+# --- large workspaces: files split between processes ---------------------------
+
+t_sharded_files() {
+  local i
+  mkdir -p "$W/many/pipeline" "$W/mw"
+  for i in $(seq 1 90); do printf 'line one\nneedle %d\n' "$i" >"$W/mw/f$i.txt"; done
+  cat >"$W/many/pipeline/e2e-per-file.lua" <<'LUA'
+return mlgate.policy {
+  id = "pipeline/e2e-per-file", title = "One finding per file", gate = "pipeline",
+  severity = "low", atlas = {"AML.T0010"}, files = {"*.txt"},
+  check = function(file, ctx) ctx:fail{message = "seen " .. file.path, line = 2} end,
+}
+LUA
+  cat >"$W/many/pipeline/e2e-count.lua" <<'LUA'
+local seen = 0
+return mlgate.policy {
+  id = "pipeline/e2e-count", title = "Counts files in run()", gate = "pipeline",
+  severity = "low", atlas = {"AML.T0010"}, files = {"*.txt"},
+  check = function(file, ctx) seen = seen + 1 end,
+  run = function(ctx) ctx:fail{message = "files: " .. seen, path = "f1.txt", line = 1} end,
+}
+LUA
+  cfg "$W/c.yml" <<<'version: 1'
+  mg eval "$W/mw" --config "$W/c.yml" --policies "$W/many" -j 1 --format "json:$W/r1.json"
+  expect_rc 1
+  mg eval "$W/mw" --config "$W/c.yml" --policies "$W/many" -j 3 --format "json:$W/r3.json"
+  expect_rc 1
+  report "$W/r3.json"
+  eq "$(q "$W/r3.json" 'len([f for f in r["findings"] if f["policy"] == "pipeline/e2e-per-file"])')" 90 \
+     "every file checked once when split"
+  eq "$(q "$W/r3.json" '[f["message"] for f in r["findings"] if f["policy"] == "pipeline/e2e-count"]')" \
+     '["files: 90"]' "run() sees every file, once"
+  eq "$(q "$W/r1.json" 'sorted(f["fingerprint"] for f in r["findings"])')" \
+     "$(q "$W/r3.json" 'sorted(f["fingerprint"] for f in r["findings"])')" "same findings with -j 1 and -j 3"
+  # A policy failing in every share is reported once.
+  printf 'return mlgate.policy {\n' >"$W/many/pipeline/e2e-broken.lua"
+  mg eval "$W/mw" --config "$W/c.yml" --policies "$W/many" -j 3 --format "json:$W/r3.json"
+  expect_rc 2
+  eq "$(q "$W/r3.json" 'len([e for e in r["errors"] if "e2e-broken" in e["policy"]])')" 1 \
+     "one error for a policy that fails in every process"
+}
+add engine/sharded-files t_sharded_files
