@@ -6,22 +6,26 @@
 
 #include "lua_api.h"
 
-/* Registry slot of the shared metatable, and the two private keys an
- * untouched lazy table holds: the node it stands for (a light userdata)
- * and the value that keeps the node's document alive. Policies never see
- * these keys: indexing goes through __index, pairs() and # fill the table
- * first, and the sandbox's next/rawget/rawset/rawlen do too
- * (mlg_lua_lazy_fill), so a policy cannot move a node pointer to a table
- * whose owner does not keep it alive. */
-static const char mt_key = 'M';
+/* Each document handed to a state gets its own metatable, shared by every
+ * lazy table made from it: it holds the metamethods and, under a private
+ * key, the owner that keeps the document alive. A lazy table itself holds
+ * only the node it stands for (a light userdata under another private
+ * key). Policies never see either: getmetatable() shows a string, indexing
+ * goes through __index, pairs() and # fill the table first, and the
+ * sandbox's next/rawget/rawset/rawlen do too (mlg_lua_lazy_fill), so a
+ * node pointer cannot be moved to a table whose owner does not keep its
+ * document alive. */
 static const char node_key = 'N';
 static const char owner_key = 'O';
 
-static void push_mt(lua_State *L);
+static int mm_index(lua_State *L);
+static int mm_newindex(lua_State *L);
+static int mm_len(lua_State *L);
+static int mm_pairs(lua_State *L);
 
-/* Pushes n: a scalar, or a new lazy table (metatable at mt, owner at
- * owner). Maps start small: most are read a key or two at a time. */
-static void push_value(lua_State *L, const mlg_node *n, int owner, int mt)
+/* Pushes n: a scalar, or a new lazy table with the metatable at mt. Maps
+ * start small: most are read a key or two at a time. */
+static void push_value(lua_State *L, const mlg_node *n, int mt)
 {
   switch (n->type) {
   case MLG_NULL:
@@ -40,7 +44,7 @@ static void push_value(lua_State *L, const mlg_node *n, int owner, int mt)
     lua_pushlstring(L, n->u.str.ptr, n->u.str.len);
     return;
   case MLG_SEQ:
-    lua_createtable(L, (int)n->u.seq.len, 2);
+    lua_createtable(L, (int)n->u.seq.len, 1);
     break;
   default:
     lua_createtable(L, 0, 4);
@@ -48,8 +52,6 @@ static void push_value(lua_State *L, const mlg_node *n, int owner, int mt)
   }
   lua_pushlightuserdata(L, (void *)n);
   lua_rawsetp(L, -2, &node_key);
-  lua_pushvalue(L, owner);
-  lua_rawsetp(L, -2, &owner_key);
   lua_pushvalue(L, mt);
   lua_setmetatable(L, -2);
 }
@@ -59,16 +61,29 @@ void mlg_lua_push_lazy(lua_State *L, const mlg_node *n, int owner)
   int mt;
   owner = lua_absindex(L, owner);
   luaL_checkstack(L, 4, "out of stack");
-  push_mt(L);
+  lua_createtable(L, 0, 6);
   mt = lua_gettop(L);
-  push_value(L, n, owner, mt);
+  lua_pushcfunction(L, mm_index);
+  lua_setfield(L, mt, "__index");
+  lua_pushcfunction(L, mm_newindex);
+  lua_setfield(L, mt, "__newindex");
+  lua_pushcfunction(L, mm_len);
+  lua_setfield(L, mt, "__len");
+  lua_pushcfunction(L, mm_pairs);
+  lua_setfield(L, mt, "__pairs");
+  /* getmetatable() shows this string; setmetatable() refuses to replace. */
+  lua_pushliteral(L, "mlgate.lazy");
+  lua_setfield(L, mt, "__metatable");
+  lua_pushvalue(L, owner);
+  lua_rawsetp(L, mt, &owner_key);
+  push_value(L, n, mt);
   lua_remove(L, mt);
 }
 
-/* The node of the untouched lazy table at idx, with the metatable pushed
- * (at *mt; push_owner() puts the owner above it when a child table is to
- * be made); NULL with the stack unchanged when idx is anything else. The metamethods have the metatable as an upvalue,
- * which spares them a registry lookup. */
+/* The node of the untouched lazy table at idx, with its metatable pushed
+ * (at *mt); NULL with the stack unchanged when idx is anything else. A
+ * metatable is one of ours when its __index is mm_index, a function
+ * policies cannot get hold of. */
 static const mlg_node *lookup(lua_State *L, int idx, int *mt)
 {
   const mlg_node *n;
@@ -77,28 +92,16 @@ static const mlg_node *lookup(lua_State *L, int idx, int *mt)
   if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
     return NULL;
   luaL_checkstack(L, 6, "document too deep");
-  /* Only a table with the real metatable (which policies cannot get hold
-   * of) carries the private keys. */
-  lua_pushvalue(L, lua_upvalueindex(1)); /* none outside the metamethods */
-  if (!lua_rawequal(L, -1, -2)) {
-    lua_pop(L, 1);
-    push_mt(L);
-  }
-  if (!lua_rawequal(L, -1, -2) ||
+  lua_pushliteral(L, "__index");
+  if (lua_rawget(L, -2) != LUA_TFUNCTION || lua_tocfunction(L, -1) != mm_index ||
       lua_rawgetp(L, idx, &node_key) != LUA_TLIGHTUSERDATA) {
     lua_settop(L, top);
     return NULL;
   }
   n = lua_touserdata(L, -1);
-  lua_pop(L, 1);
-  lua_remove(L, -2);
-  *mt = lua_gettop(L);
+  lua_settop(L, top + 1);
+  *mt = top + 1;
   return n;
-}
-
-static void push_owner(lua_State *L, int idx)
-{
-  lua_rawgetp(L, idx, &owner_key);
 }
 
 /* Fills every entry of the lazy table at idx that is not there yet and
@@ -108,20 +111,17 @@ static void push_owner(lua_State *L, int idx)
 static int fill(lua_State *L, int idx)
 {
   const mlg_node *n;
-  int mt, owner, top;
+  int mt, top;
   size_t i;
 
   idx = lua_absindex(L, idx);
   top = lua_gettop(L);
   if (!(n = lookup(L, idx, &mt)))
     return 0;
-  push_owner(L, idx);
-  owner = mt + 1;
-  /* An ordinary table from here on, even if filling runs out of memory. */
+  /* An ordinary table from here on, even if filling runs out of memory;
+   * the metatable (with the owner) stays on the stack for the children. */
   lua_pushnil(L);
   lua_rawsetp(L, idx, &node_key);
-  lua_pushnil(L);
-  lua_rawsetp(L, idx, &owner_key);
   lua_pushnil(L);
   lua_setmetatable(L, idx);
   if (n->type == MLG_SEQ) {
@@ -131,7 +131,7 @@ static int fill(lua_State *L, int idx)
         continue;
       }
       lua_pop(L, 1);
-      push_value(L, n->u.seq.items[i], owner, mt);
+      push_value(L, n->u.seq.items[i], mt);
       lua_rawseti(L, idx, (lua_Integer)i + 1);
     }
   } else if (n->type == MLG_MAP) {
@@ -146,7 +146,7 @@ static int fill(lua_State *L, int idx)
         continue;
       }
       lua_pop(L, 1);
-      push_value(L, n->u.map.pairs[i].val, owner, mt);
+      push_value(L, n->u.map.pairs[i].val, mt);
       lua_rawset(L, idx);
     }
   }
@@ -190,9 +190,7 @@ static int mm_index(lua_State *L)
     lua_pushnil(L);
     return 1;
   }
-  if (v->type == MLG_SEQ || v->type == MLG_MAP)
-    push_owner(L, 1);
-  push_value(L, v, mt + 1, mt);
+  push_value(L, v, mt);
   lua_pushvalue(L, 2);
   lua_pushvalue(L, -2);
   lua_rawset(L, 1);
@@ -239,26 +237,4 @@ static int mm_pairs(lua_State *L)
   lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
-}
-
-/* Pushes the metatable, creating it once per state. */
-static void push_mt(lua_State *L)
-{
-  static const luaL_Reg mm[] = {{"__index", mm_index},
-                                {"__newindex", mm_newindex},
-                                {"__len", mm_len},
-                                {"__pairs", mm_pairs},
-                                {NULL, NULL}};
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mt_key) == LUA_TTABLE)
-    return;
-  lua_pop(L, 1);
-  lua_createtable(L, 0, 5);
-  /* Each metamethod gets the metatable itself as its upvalue. */
-  lua_pushvalue(L, -1);
-  luaL_setfuncs(L, mm, 1);
-  /* getmetatable() shows this string; setmetatable() refuses to replace. */
-  lua_pushliteral(L, "mlgate.lazy");
-  lua_setfield(L, -2, "__metatable");
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &mt_key);
 }

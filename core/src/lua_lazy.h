@@ -4,15 +4,18 @@
  * A pipeline model is read by dozens of policies, each in its own fresh
  * state, and most of them look at a small part of it (the triggers, the
  * `uses:` of each step). Converting the whole tree for each of them would
- * cost more than the checks. A lazy table is an empty table with a shared,
- * protected metatable; what it stands for (the node, and a value keeping
- * its document alive) is kept out of the policy's reach, in a weak-keyed
- * registry table. The first index, assignment, `#`, `pairs` or conversion
- * fills in one level (children become lazy tables in turn) and removes the
- * metatable, after which it is an ordinary table.
+ * cost more than the checks. A lazy table starts as a table holding only
+ * the node it stands for, under a private key, with a protected metatable
+ * shared by the tables of one document (which also keeps the document
+ * alive). Reading t[k] converts that one entry and keeps it in the table;
+ * `#` on a sequence answers from the node; `pairs`, assignment and
+ * conversion (mlg_lua_to_node) fill in the whole level and remove the
+ * metatable, after which it is an ordinary table. Children become lazy
+ * tables in turn.
  *
- * Raw access before the first touch (rawget, next, rawlen) sees an empty
- * table: the SDK documents indexing and `pairs`, which work.
+ * The sandbox's next, rawget, rawset and rawlen fill a table before
+ * looking at it, so policies never see the private key or a half-filled
+ * table.
  */
 #ifndef MLG_LUA_LAZY_H
 #define MLG_LUA_LAZY_H
