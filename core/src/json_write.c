@@ -45,7 +45,7 @@ static int oom(wctx *w)
 
 /* A JSON string for s: escapes as jansson wrote them (\" \\ \b \f \n \r
  * \t, other controls as \u00XX in upper-case hex; with MLG_JSON_ASCII
- * everything above 0x7E as \uXXXX, surrogate pairs above the BMP);
+ * everything above 0x7F as \uXXXX, surrogate pairs above the BMP);
  * invalid UTF-8 (and, in member names, NUL) becomes U+FFFD. */
 static int put_string(wctx *w, const char *s, size_t len, int key)
 {
