@@ -25,7 +25,17 @@ static const struct {
 } kinds[] = {{"workflow", MLG_PK_GHA_WORKFLOW},
              {"action", MLG_PK_GHA_ACTION},
              {"dependabot", MLG_PK_DEPENDABOT},
-             {"precommit", MLG_PK_PRECOMMIT}};
+             {"precommit", MLG_PK_PRECOMMIT},
+             {"gitlab-ci", MLG_PK_GITLAB},
+             {"jenkinsfile", MLG_PK_JENKINS}};
+
+/* Reads an included file for the loader: from the same workspace, under
+ * the same size cap as the file itself. */
+static int read_included(void *ud, const char *path, char **data, size_t *len, mlg_err *err)
+{
+  mlg_lua_env *env = ud;
+  return mlg_ws_read(data, len, env->ws, path, (size_t)env->read_cap, err);
+}
 
 /* Loads the model of a workspace file, or finds it in the memo. */
 static mlg_memo *load(lua_State *L, const char *path, mlg_pipeline_kind kind)
@@ -50,7 +60,7 @@ static mlg_memo *load(lua_State *L, const char *path, mlg_pipeline_kind kind)
   e.msg[0] = '\0';
   rc = mlg_ws_read(&data, &len, env->ws, path, (size_t)env->read_cap, &e);
   if (rc == 0) {
-    rc = mlg_pipeline_load(&doc, data, len, path, kind, &e);
+    rc = mlg_pipeline_load_ex(&doc, data, len, path, kind, read_included, env, &e);
     free(data);
     if (rc == MLG_ENOENT) /* not a CI definition: nil without a message */
       rc = 0;
@@ -80,7 +90,7 @@ static int l_load(lua_State *L)
       if (strcmp(kname, kinds[i].name) == 0)
         kind = kinds[i].kind;
     if (kind == MLG_PK_UNKNOWN)
-      return luaL_argerror(L, 2, "kind must be workflow, action, dependabot or precommit");
+      return luaL_argerror(L, 2, "kind must be workflow, action, dependabot, precommit, gitlab-ci or jenkinsfile");
   } else {
     kind = mlg_pipeline_kind_of_path(path);
   }

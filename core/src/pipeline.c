@@ -49,6 +49,15 @@ mlg_pipeline_kind mlg_pipeline_kind_of_path(const char *path)
     return MLG_PK_GHA_ACTION;
   if (strcmp(base, ".pre-commit-config.yaml") == 0 || strcmp(base, ".pre-commit-config.yml") == 0)
     return MLG_PK_PRECOMMIT;
+  /* GitLab's default name, and the "<name>.gitlab-ci.yml" convention of
+   * projects whose CI/CD configuration file setting points elsewhere. */
+  if (ends_with(base, bl, ".gitlab-ci.yml") || ends_with(base, bl, ".gitlab-ci.yaml"))
+    return MLG_PK_GITLAB;
+  /* Jenkinsfile, Jenkinsfile.release, train.Jenkinsfile, x.jenkinsfile */
+  if (strncmp(base, "Jenkinsfile", 11) == 0 && (base[11] == '\0' || base[11] == '.'))
+    return MLG_PK_JENKINS;
+  if (ends_with(base, bl, ".Jenkinsfile") || ends_with(base, bl, ".jenkinsfile"))
+    return MLG_PK_JENKINS;
   return MLG_PK_UNKNOWN;
 }
 
@@ -59,6 +68,8 @@ const char *mlg_pipeline_kind_name(mlg_pipeline_kind kind)
   case MLG_PK_GHA_ACTION: return "action";
   case MLG_PK_DEPENDABOT: return "dependabot";
   case MLG_PK_PRECOMMIT: return "precommit";
+  case MLG_PK_GITLAB: return "gitlab-ci";
+  case MLG_PK_JENKINS: return "jenkinsfile";
   default: return "unknown";
   }
 }
@@ -112,6 +123,13 @@ static int build(mlg_pl *pl, const mlg_node *root)
 int mlg_pipeline_load(mlg_doc **out, const char *text, size_t len, const char *name,
                       mlg_pipeline_kind kind, mlg_err *err)
 {
+  return mlg_pipeline_load_ex(out, text, len, name, kind, NULL, NULL, err);
+}
+
+int mlg_pipeline_load_ex(mlg_doc **out, const char *text, size_t len, const char *name,
+                         mlg_pipeline_kind kind, mlg_pipeline_reader rd, void *rd_ud,
+                         mlg_err *err)
+{
   mlg_doc *src = NULL;
   const mlg_node *root;
   mlg_pl pl;
@@ -126,6 +144,12 @@ int mlg_pipeline_load(mlg_doc **out, const char *text, size_t len, const char *n
   if (!text)
     text = "";
   name = name ? name : "<input>";
+  /* GitLab CI has its own YAML dialect (merge keys, !reference, includes)
+   * and Jenkinsfiles are Groovy: their loaders parse for themselves. */
+  if (kind == MLG_PK_GITLAB)
+    return mlg_gitlab_load(out, text, len, name, rd, rd_ud, err);
+  if (kind == MLG_PK_JENKINS)
+    return mlg_jenkins_load(out, text, len, name, err);
   if ((rc = mlg_yaml_parse(&src, text, len, name, NULL, err)) != 0) {
     /* A file chosen by content that is not YAML is not a CI definition. */
     if (kind == MLG_PK_UNKNOWN && rc == MLG_EPARSE)

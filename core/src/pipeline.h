@@ -157,6 +157,35 @@
  *   repos = [{line, col, repo = val, rev = val?, hooks = [{id = val, line,
  *            col}]}], comments
  *
+ * ## GitLab CI (kind = "gitlab-ci") and Jenkins (kind = "jenkinsfile")
+ * Their full shape is documented in gitlab.h and jenkins.h. They share
+ * with workflows what cross-platform rules read, so one policy can cover
+ * all three platforms:
+ *   platform = "gitlab" | "jenkins", kind, path, line = 1, col = 1,
+ *   jobs = [job], exprs = [expr], comments = [{line, col, text}]
+ *   job = {id, line, col, route, path (the file that defines it, which
+ *          for GitLab may be an included file), name = val?,
+ *          runs_on = {labels = [val], line, col}? (GitLab `tags:`, Jenkins
+ *          agent label / node('label')), container = image? (GitLab
+ *          `image:`, Jenkins docker agent / docker.image().inside),
+ *          services = [{name, line, col, image}]?, env = [kv]? (GitLab
+ *          `variables:`, Jenkins `environment {}`), environment =
+ *          {name = val?, url = val?, line, col}? (deploy target),
+ *          reach = {merge_request, fork, branch, default_branch, tag,
+ *          schedule, manual, api, trigger = bool} (which pipelines can run
+ *          the job, as far as rules/when say; all true when unknown),
+ *          steps = [step]}
+ *   step = {index (1-based), line, col, route, job = id, path,
+ *           run = val (one shell script: a GitLab script line, a Jenkins
+ *           sh/bat/powershell string), shell = "sh"|"bat"|"powershell"|
+ *           "pwsh"|..., section? (GitLab "before_script"|"script"|
+ *           "after_script")}
+ *   expr = as for workflows plus syntax = "gitlab-input" ($[[ inputs.x ]])
+ *          or "groovy" (GString ${...} / $name inside a Jenkins string);
+ *          workflow and action exprs have no syntax (GitHub's ${{ }}).
+ *   val, kv and image objects are those above; a value that comes from a
+ *   file other than the model's path carries `path`.
+ *
  * Validation: the loader refuses (MLG_EPARSE, "NAME:LINE:COL: message")
  * what GitHub itself would refuse to run: invalid YAML, an empty document,
  * a top level that is not a mapping, unknown keys at workflow, job and
@@ -188,8 +217,18 @@ typedef enum mlg_pipeline_kind {
   MLG_PK_GHA_WORKFLOW,
   MLG_PK_GHA_ACTION,
   MLG_PK_DEPENDABOT,
-  MLG_PK_PRECOMMIT
+  MLG_PK_PRECOMMIT,
+  MLG_PK_GITLAB, /* .gitlab-ci.yml (pipeline_gitlab*.c, gitlab.h) */
+  MLG_PK_JENKINS /* Jenkinsfile (pipeline_jenkins*.c, jenkins.h) */
 } mlg_pipeline_kind;
+
+/* Reads another workspace file for a loader that follows references
+ * (GitLab `include: local`): path is workspace-relative, without a leading
+ * '/'. Fills *data (malloc'd, the caller frees) and *len; returns 0,
+ * MLG_ENOENT when there is no such file, or another negative code with
+ * the message in err. Reading must refuse paths outside the workspace. */
+typedef int (*mlg_pipeline_reader)(void *ud, const char *path, char **data, size_t *len,
+                                   mlg_err *err);
 
 /* The kind a workspace path names (".github/workflows/x.yml",
  * "sub/action.yaml", ".github/dependabot.yml", ".pre-commit-config.yaml"),
@@ -207,7 +246,21 @@ mlg_pipeline_kind mlg_pipeline_kind_of_path(const char *path);
 int mlg_pipeline_load(mlg_doc **out, const char *text, size_t len, const char *name,
                       mlg_pipeline_kind kind, mlg_err *err);
 
-/* The model's kind name: "workflow", "action", "dependabot", "precommit". */
+/* mlg_pipeline_load with a reader for the files a definition includes
+ * (NULL: includes are recorded but not resolved). */
+int mlg_pipeline_load_ex(mlg_doc **out, const char *text, size_t len, const char *name,
+                         mlg_pipeline_kind kind, mlg_pipeline_reader rd, void *rd_ud,
+                         mlg_err *err);
+
+/* The GitLab CI and Jenkins loaders (their own files); same contract as
+ * mlg_pipeline_load_ex for their kind. */
+int mlg_gitlab_load(mlg_doc **out, const char *text, size_t len, const char *name,
+                    mlg_pipeline_reader rd, void *rd_ud, mlg_err *err);
+int mlg_jenkins_load(mlg_doc **out, const char *text, size_t len, const char *name,
+                     mlg_err *err);
+
+/* The model's kind name: "workflow", "action", "dependabot", "precommit",
+ * "gitlab-ci", "jenkinsfile". */
 const char *mlg_pipeline_kind_name(mlg_pipeline_kind kind);
 
 #endif

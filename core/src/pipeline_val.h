@@ -27,6 +27,8 @@
 #include "err.h"
 #include "node.h"
 #include "pipeline.h"
+#include "pipeline_atoms_gitlab.h"
+#include "pipeline_atoms_jenkins.h"
 
 /* The model arena may hold this many bytes per input byte, plus a floor;
  * a typical workflow's model needs some 30, one made of expressions 60. */
@@ -90,7 +92,8 @@
   X(F_OUTPUTS, "outputs") X(F_SECRETS, "secrets") X(F_MATRIX, "matrix") \
   X(F_INPUTS, "inputs") X(F_DEFAULT, "default") X(F_ARGS, "args") \
   X(F_ENTRYPOINT, "entrypoint") X(F_WORKING_DIRECTORY, "working-directory") \
-  X(F_SHELL, "shell") X(F_OTHER, "other")
+  X(F_SHELL, "shell") X(F_OTHER, "other") \
+  MLG_PL_ATOMS_GITLAB(X) MLG_PL_ATOMS_JENKINS(X)
 
 typedef enum mlg_pl_atom {
 #define MLG_PL_ATOM_ENUM(id, s) MLG_A_##id,
