@@ -27,28 +27,6 @@ int mlg_buf_grow(mlg_buf *b, size_t extra)
   return 0;
 }
 
-int mlg_buf_put(mlg_buf *b, const void *data, size_t len)
-{
-  int rc = mlg_buf_grow(b, len);
-  if (rc)
-    return rc;
-  if (len)
-    memcpy(b->ptr + b->len, data, len);
-  b->len += len;
-  b->ptr[b->len] = '\0';
-  return 0;
-}
-
-int mlg_buf_puts(mlg_buf *b, const char *s)
-{
-  return mlg_buf_put(b, s, strlen(s));
-}
-
-int mlg_buf_putc(mlg_buf *b, char c)
-{
-  return mlg_buf_put(b, &c, 1);
-}
-
 int mlg_buf_vprintf(mlg_buf *b, const char *fmt, va_list ap)
 {
   va_list ap2;

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct mlg_buf {
   char *ptr;
@@ -17,9 +18,39 @@ typedef struct mlg_buf {
 #define MLG_BUF_INIT {NULL, 0, 0}
 
 int mlg_buf_grow(mlg_buf *b, size_t extra);
-int mlg_buf_put(mlg_buf *b, const void *data, size_t len);
-int mlg_buf_puts(mlg_buf *b, const char *s);
-int mlg_buf_putc(mlg_buf *b, char c);
+
+/* Appends are inline: report and record writers call them per token, and
+ * the call was a good part of writing a large report. */
+static inline int mlg_buf_put(mlg_buf *b, const void *data, size_t len)
+{
+  if (len >= b->cap - b->len || !b->ptr) {
+    int rc = mlg_buf_grow(b, len);
+    if (rc)
+      return rc;
+  }
+  if (len)
+    memcpy(b->ptr + b->len, data, len);
+  b->len += len;
+  b->ptr[b->len] = '\0';
+  return 0;
+}
+
+static inline int mlg_buf_puts(mlg_buf *b, const char *s)
+{
+  return mlg_buf_put(b, s, strlen(s));
+}
+
+static inline int mlg_buf_putc(mlg_buf *b, char c)
+{
+  if (b->cap - b->len < 2 || !b->ptr) {
+    int rc = mlg_buf_grow(b, 1);
+    if (rc)
+      return rc;
+  }
+  b->ptr[b->len++] = c;
+  b->ptr[b->len] = '\0';
+  return 0;
+}
 int mlg_buf_printf(mlg_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int mlg_buf_vprintf(mlg_buf *b, const char *fmt, va_list ap);

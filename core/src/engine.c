@@ -37,6 +37,12 @@ typedef struct run_ctx {
   mlg_err *first_err; /* metadata-only runs without a report */
   int failed;
   mlg_job job;        /* what the children run */
+  /* Per policy, its id and lists copied into the report once and shared by
+   * its findings (a large run has tens of thousands). */
+  struct policy_strs {
+    const char *id;
+    const char *const *atlas, *const *aliases;
+  } *strs;
 } run_ctx;
 
 static int child_main(void *ud, size_t batch, int out_fd)
@@ -138,7 +144,20 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
     add_error(c, t, g, "", "out of memory while collecting findings", "");
     return;
   }
-  f->policy = mlg_report_str(r, p->id);
+  if (c->strs && !c->strs[t->policy].id) {
+    c->strs[t->policy].id = mlg_report_str(r, p->id);
+    c->strs[t->policy].atlas = copy_list(r, &p->atlas);
+    c->strs[t->policy].aliases = copy_list(r, &p->aliases);
+  }
+  if (c->strs && c->strs[t->policy].id) {
+    f->policy = c->strs[t->policy].id;
+    f->atlas = c->strs[t->policy].atlas;
+    f->aliases = c->strs[t->policy].aliases;
+  } else {
+    f->policy = mlg_report_str(r, p->id);
+    f->atlas = copy_list(r, &p->atlas);
+    f->aliases = copy_list(r, &p->aliases);
+  }
   f->task = (size_t)(t - c->tasks);
   f->gate = (mlg_gate)g;
   f->severity = p->severity;
@@ -156,9 +175,7 @@ static void on_finding(run_ctx *c, task_state *t, const mlg_node *rec)
   f->loc.member = mlg_report_str(r, rec_str(rec, "member"));
   f->loc.offset = mlg_map_get(rec, "offset") ? mlg_node_as_int(mlg_map_get(rec, "offset"), -1)
                                              : -1;
-  f->atlas = copy_list(r, &p->atlas);
   f->natlas = f->atlas ? p->atlas.len : 0;
-  f->aliases = copy_list(r, &p->aliases);
   f->naliases = f->aliases ? p->aliases.len : 0;
   add_aliases(r, f, mlg_map_get(rec, "aliases"));
   f->key = mlg_report_str(r, rec_str(rec, "key"));
@@ -285,6 +302,7 @@ static void rollback(run_ctx *c, task_state *t)
       if (r->findings[i].task != task)
         r->findings[n++] = r->findings[i];
     r->nfindings = n;
+    r->ordered = 0;
     for (i = n = 0; i < r->nerrors; i++)
       if (r->errors[i].task != task)
         r->errors[n++] = r->errors[i];
@@ -510,6 +528,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
   if (err)
     mlg_err_clear(err);
   c.tasks = calloc(nt, sizeof *c.tasks);
+  c.strs = calloc(set->len ? set->len : 1, sizeof *c.strs); /* NULL: copies per finding */
   todo = calloc(nt, sizeof *todo);
   order = calloc(nt, sizeof *order);
   off = calloc(nt + 1, sizeof *off);
@@ -587,6 +606,7 @@ int mlg_engine_run(mlg_policy_set *set, const size_t *idx, size_t n, const mlg_e
     rc = err ? err->code : MLG_EPOLICY;
 done:
   free(c.tasks);
+  free(c.strs);
   free(todo);
   free(order);
   free(off);

@@ -228,16 +228,39 @@ static void apply_enforcement(mlg_report *r, const mlg_config *cfg, const mlg_po
   unsigned char *expired_used = calloc(cfg->nwaivers ? cfg->nwaivers : 1, 1);
   unsigned char *refused_used = calloc(cfg->nwaivers ? cfg->nwaivers : 1, 1);
   char msg[1024];
+  struct {
+    const char *id;
+    const mlg_policy *p;
+    const mlg_policy_cfg *pc;
+    mlg_enforcement enf;
+  } lookup[64];
 
+  memset(lookup, 0, sizeof lookup);
   /* Fingerprints first: waivers may name them. */
   mlg_report_finalize_order(r);
   for (i = 0; i < nreal; i++) {
     mlg_finding *f = &r->findings[i];
-    const mlg_policy *p = mlg_policy_find(set, f->policy);
-    const mlg_policy_cfg *pc = mlg_config_policy(cfg, f->policy);
-    mlg_enforcement enf = p ? mlg_policy_enforcement(p, cfg) : MLG_ENF_SOFT;
-    if (pc && pc->severity >= 0)
+    const mlg_policy *p;
+    const mlg_policy_cfg *pc;
+    mlg_enforcement enf;
+    /* Findings of one policy share its id string (engine.c): look each
+     * policy up once, not once per finding. */
+    size_t slot = ((uintptr_t)f->policy >> 4) % (sizeof lookup / sizeof lookup[0]);
+    if (lookup[slot].id != f->policy) {
+      lookup[slot].id = f->policy;
+      lookup[slot].p = mlg_policy_find(set, f->policy);
+      lookup[slot].pc = mlg_config_policy(cfg, f->policy);
+      lookup[slot].enf = lookup[slot].p ? mlg_policy_enforcement(lookup[slot].p, cfg)
+                                        : MLG_ENF_SOFT;
+    }
+    p = lookup[slot].p;
+    pc = lookup[slot].pc;
+    enf = lookup[slot].enf;
+    (void)p;
+    if (pc && pc->severity >= 0 && f->severity != (mlg_severity)pc->severity) {
       f->severity = (mlg_severity)pc->severity;
+      r->ordered = 0; /* severity breaks ties in the order */
+    }
     f->blocking = enf != MLG_ENF_ADVISORY && (int)f->severity >= fail_on;
     if (apply_inline(r, ws, cfg, &tc, i, enf))
       continue;

@@ -112,6 +112,25 @@ static int put_string(wctx *w, const char *s, size_t len, int key)
   return mlg_buf_putc(b, '"') ? oom(w) : 0;
 }
 
+/* Integers without printf: reports hold tens of thousands of them. */
+int mlg_json_put_int(mlg_buf *out, int64_t v)
+{
+  char num[24], *p = num + sizeof num;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--p = '-';
+  return mlg_buf_put(out, p, (size_t)(num + sizeof num - p));
+}
+
+static int put_int(wctx *w, int64_t v)
+{
+  return mlg_json_put_int(w->out, v) ? oom(w) : 0;
+}
+
 /* Doubles as jansson wrote them: %.17g, with ".0" added when the text
  * would read back as an integer. */
 static int put_real(wctx *w, double v)
@@ -165,14 +184,18 @@ static int put_key(wctx *w, const mlg_node *k)
 /* Newline and indentation before a member in pretty output. */
 static int indent(wctx *w, size_t depth)
 {
-  size_t i;
+  static const char spaces[] = "                                                                ";
+  size_t n = 2 * depth;
   if (!(w->flags & MLG_JSON_PRETTY))
     return 0;
   if (mlg_buf_putc(w->out, '\n'))
     return oom(w);
-  for (i = 0; i < depth; i++)
-    if (mlg_buf_put(w->out, "  ", 2))
+  while (n) {
+    size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+    if (mlg_buf_put(w->out, spaces, k))
       return oom(w);
+    n -= k;
+  }
   return 0;
 }
 
@@ -220,9 +243,20 @@ static int find_dups(const mlg_node *map, dupinfo *d)
   if (n < 2)
     return 0;
   if (n <= 16) { /* records and most objects: no allocation */
-    for (i = 1; i < n && !any; i++)
-      for (j = 0; j < i && !any; j++)
-        any = key_cmp(map->u.map.pairs[i].key, map->u.map.pairs[j].key) == 0;
+    /* Keys of different lengths or first/last bytes differ: compare
+     * only pairs that agree on those. */
+    for (i = 1; i < n && !any; i++) {
+      const mlg_node *ki = map->u.map.pairs[i].key;
+      for (j = 0; j < i && !any; j++) {
+        const mlg_node *kj = map->u.map.pairs[j].key;
+        if (ki->u.str.len != kj->u.str.len ||
+            (ki->u.str.len && (ki->u.str.ptr[0] != kj->u.str.ptr[0] ||
+                               ki->u.str.ptr[ki->u.str.len - 1] !=
+                                 kj->u.str.ptr[kj->u.str.len - 1])))
+          continue;
+        any = key_cmp(ki, kj) == 0;
+      }
+    }
     if (!any)
       return 0;
     any = 0;
@@ -274,14 +308,12 @@ static int write_node(wctx *w, const mlg_node *n, size_t depth)
                        WRITE_MAX_NODES);
   switch (n ? n->type : MLG_NULL) {
   case MLG_NULL:
-    return mlg_buf_puts(w->out, "null") ? oom(w) : 0;
+    return mlg_buf_put(w->out, "null", 4) ? oom(w) : 0;
   case MLG_BOOL:
-    return mlg_buf_puts(w->out, n->u.boolean ? "true" : "false") ? oom(w) : 0;
-  case MLG_INT: {
-    char num[32];
-    snprintf(num, sizeof num, "%lld", (long long)n->u.integer);
-    return mlg_buf_puts(w->out, num) ? oom(w) : 0;
-  }
+    return (n->u.boolean ? mlg_buf_put(w->out, "true", 4) : mlg_buf_put(w->out, "false", 5))
+             ? oom(w) : 0;
+  case MLG_INT:
+    return put_int(w, n->u.integer);
   case MLG_FLOAT:
     if (!isfinite(n->u.number))
       return mlg_buf_puts(w->out, "null") ? oom(w) : 0;
@@ -311,7 +343,7 @@ static int write_node(wctx *w, const mlg_node *n, size_t depth)
       if (count++ && mlg_buf_putc(w->out, ','))
         rc = oom(w);
       else if ((rc = indent(w, depth)) == 0 && (rc = put_key(w, n->u.map.pairs[i].key)) == 0 &&
-               (rc = mlg_buf_puts(w->out, (w->flags & MLG_JSON_PRETTY) ? ": " : ":")
+               (rc = mlg_buf_put(w->out, ": ", (w->flags & MLG_JSON_PRETTY) ? 2 : 1)
                        ? oom(w) : 0) == 0)
         rc = write_node(w, n->u.map.pairs[d.skip ? d.value_from[i] : i].val, depth + 1);
     }
@@ -334,11 +366,13 @@ static int write_node(wctx *w, const mlg_node *n, size_t depth)
  * "\u005b": same document, nothing for the runner to find. */
 static int ci_safe(mlg_buf *out, size_t start)
 {
-  size_t i, hits = 0;
-  char *p;
-  for (i = start; i + 2 < out->len; i++)
-    if (out->ptr[i] == '#' && out->ptr[i + 1] == '#' && out->ptr[i + 2] == '[')
+  size_t hits = 0;
+  char *p, *q = out->ptr + start, *end = out->ptr + out->len;
+  while (q < end && (q = memchr(q, '[', (size_t)(end - q))) != NULL) {
+    if (q - out->ptr >= (ptrdiff_t)start + 2 && q[-1] == '#' && q[-2] == '#')
       hits++;
+    q++;
+  }
   if (!hits)
     return 0;
   if (mlg_buf_grow(out, hits * 5))
@@ -362,7 +396,7 @@ static int ci_safe(mlg_buf *out, size_t start)
   return 0;
 }
 
-int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err)
+int mlg_json_write_at(mlg_buf *out, const mlg_node *n, int flags, size_t depth, mlg_err *err)
 {
   wctx w;
   size_t start;
@@ -375,15 +409,41 @@ int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err)
   w.out = out;
   w.flags = flags;
   start = out->len;
-  rc = write_node(&w, n, 1);
+  rc = write_node(&w, n, depth ? depth : 1);
   if (rc == 0 && mlg_buf_put(out, "", 0))
-    rc = oom(&w);
-  if (rc == 0 && ci_safe(out, start))
     rc = oom(&w);
   if (rc != 0 && out->ptr) {
     /* Leave the buffer as it was rather than half a document. */
     out->len = start;
     out->ptr[start] = '\0';
+  }
+  return rc;
+}
+
+int mlg_json_put_string(mlg_buf *out, const char *s, size_t len, int flags)
+{
+  wctx w;
+  mlg_err e;
+  memset(&w, 0, sizeof w);
+  w.err = &e;
+  w.out = out;
+  w.flags = flags;
+  return put_string(&w, s ? s : "", s ? len : 0, 0);
+}
+
+int mlg_json_ci_safe(mlg_buf *out, size_t start)
+{
+  return ci_safe(out, start) ? MLG_ENOMEM : 0;
+}
+
+int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err)
+{
+  size_t start = out ? out->len : 0;
+  int rc = mlg_json_write_at(out, n, flags, 1, err);
+  if (rc == 0 && ci_safe(out, start)) {
+    out->len = start;
+    out->ptr[start] = '\0';
+    rc = mlg_err_set(err, MLG_ENOMEM, "out of memory while writing JSON");
   }
   return rc;
 }

@@ -9,6 +9,7 @@
 #define MLG_PARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "node.h"
@@ -60,5 +61,15 @@ enum {
  * over 1000 levels or over 8 Mi values (aliases shared in the tree are
  * written out each time). */
 int mlg_json_write(mlg_buf *out, const mlg_node *n, int flags, mlg_err *err);
+
+/* Pieces for writers that stream large documents without building a tree
+ * (the report's findings), producing the same bytes as mlg_json_write:
+ * a value written as if nested `depth` levels deep in pretty output (1 =
+ * the top level), a JSON string, and the "##[" guard mlg_json_write
+ * applies to everything from `start` on (MLG_ENOMEM). */
+int mlg_json_write_at(mlg_buf *out, const mlg_node *n, int flags, size_t depth, mlg_err *err);
+int mlg_json_put_string(mlg_buf *out, const char *s, size_t len, int flags);
+int mlg_json_put_int(mlg_buf *out, int64_t v);
+int mlg_json_ci_safe(mlg_buf *out, size_t start);
 
 #endif

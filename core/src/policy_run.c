@@ -548,6 +548,11 @@ int mlg_policy_child(void *ud, size_t batch, int out_fd)
             check_file(q, job, f);
         }
       }
+      /* No policy of the batch looks at these files again: let their
+       * models go (those still held by a Lua state go at its next
+       * collection), so the next chunk reuses the memory instead of
+       * faulting in more. */
+      mlg_memo_clear();
     }
     for (k = 0; k < n; k++) {
       pol *q = &pols[k];

@@ -49,6 +49,7 @@ mlg_finding *mlg_report_add_finding(mlg_report *r)
     r->cap_findings = cap;
   }
   f = &r->findings[r->nfindings++];
+  r->ordered = 0;
   memset(f, 0, sizeof *f);
   f->loc.offset = -1;
   f->task = SIZE_MAX;
@@ -68,6 +69,7 @@ int mlg_report_add_error(mlg_report *r, int gate, const char *policy, const char
     r->cap_errors = cap;
   }
   e = &r->errors[r->nerrors++];
+  r->ordered = 0;
   e->task = SIZE_MAX;
   e->gate = gate;
   e->policy = mlg_report_str(r, policy ? policy : "");
@@ -190,23 +192,34 @@ static int cmp_error(const void *pa, const void *pb)
   return cmp_s(a->where, b->where);
 }
 
+/* s and its NUL ("" for NULL). */
+static void put0(mlg_buf *b, const char *s)
+{
+  mlg_buf_put(b, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
 /* What identifies a finding independently of where the file moved it. */
 static void basis(const mlg_finding *f, mlg_buf *b)
 {
   mlg_buf_clear(b);
-  mlg_buf_printf(b, "%s%c%s%c%s%c", f->policy, 0, f->loc.path ? f->loc.path : "", 0,
-                 f->loc.member ? f->loc.member : "", 0);
-  if (f->key)
-    mlg_buf_printf(b, "k:%s", f->key);
-  else if (f->snippet && f->loc.line)
+  put0(b, f->policy);
+  put0(b, f->loc.path);
+  put0(b, f->loc.member);
+  if (f->key) {
+    mlg_buf_put(b, "k:", 2);
+    mlg_buf_puts(b, f->key);
+  } else if (f->snippet && f->loc.line) {
     /* The normalised line text alone: columns shift when a formatter
      * re-spaces the line; several findings on one line are told apart by
      * their order (occurrence) instead. */
-    mlg_buf_printf(b, "s:%s", f->snippet);
-  else if (f->loc.offset >= 0)
+    mlg_buf_put(b, "s:", 2);
+    mlg_buf_puts(b, f->snippet);
+  } else if (f->loc.offset >= 0) {
     mlg_buf_printf(b, "o:%lld%c%s", (long long)f->loc.offset, 0, f->message);
-  else
-    mlg_buf_printf(b, "m:%s", f->message);
+  } else {
+    mlg_buf_put(b, "m:", 2);
+    mlg_buf_puts(b, f->message);
+  }
 }
 
 typedef struct fp_slot {
@@ -228,6 +241,8 @@ void mlg_report_finalize_order(mlg_report *r)
   size_t i;
   unsigned occurrence = 0;
 
+  if (r->ordered)
+    return;
   if (r->nfindings > 1)
     qsort(r->findings, r->nfindings, sizeof *r->findings, cmp_finding);
   if (r->nerrors > 1) {
@@ -269,6 +284,7 @@ void mlg_report_finalize_order(mlg_report *r)
   }
   free(slots);
   mlg_buf_free(&b);
+  r->ordered = 1;
 }
 
 void mlg_report_decide(mlg_report *r)

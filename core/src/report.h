@@ -75,6 +75,7 @@ typedef struct mlg_report {
   mlg_gate_summary gates[MLG_GATE_COUNT];
   mlg_finding *findings;
   size_t nfindings, cap_findings;
+  int ordered; /* sorted and fingerprinted, nothing added or reordered since */
   mlg_report_error *errors;
   size_t nerrors, cap_errors;
   uint64_t files, bytes, policies, elapsed_ms;

@@ -120,20 +120,138 @@ oom:
   return mlg_err_set(err, MLG_ENOMEM, "out of memory writing the report");
 }
 
+/* Findings are most of a large report (13,000 of them make 14 MB): they are
+ * written straight into the buffer, in the bytes the tree writer would give
+ * at this depth, instead of being built as a tree first. */
+#define PUT(lit) TRY(mlg_buf_put(out, lit, sizeof lit - 1))
+
+static int put_str(mlg_buf *out, const char *s)
+{
+  return mlg_json_put_string(out, s ? s : "", s ? strlen(s) : 0, 0);
+}
+
+static int put_list(mlg_buf *out, const char *const *items, size_t n)
+{
+  size_t i;
+  if (n == 0)
+    return mlg_buf_put(out, "[]", 2);
+  for (i = 0; i < n; i++) {
+    TRY(mlg_buf_put(out, i ? ",\n        " : "[\n        ", 10));
+    TRY(put_str(out, items[i]));
+  }
+  PUT("\n      ]");
+  return 0;
+oom:
+  return MLG_ENOMEM;
+}
+
+static int write_finding(mlg_buf *out, const mlg_finding *f, mlg_err *err)
+{
+  int rc;
+  PUT("{\n      \"policy\": ");
+  TRY(put_str(out, f->policy));
+  PUT(",\n      \"gate\": ");
+  TRY(put_str(out, mlg_gate_name(f->gate)));
+  PUT(",\n      \"severity\": ");
+  TRY(put_str(out, mlg_severity_name(f->severity)));
+  PUT(",\n      \"confidence\": ");
+  TRY(put_str(out, mlg_confidence_name(f->confidence)));
+  if (f->blocking)
+    PUT(",\n      \"blocking\": true");
+  else
+    PUT(",\n      \"blocking\": false");
+  PUT(",\n      \"message\": ");
+  TRY(put_str(out, f->message));
+  PUT(",\n      \"location\": {\n        \"path\": ");
+  TRY(put_str(out, f->loc.path));
+  PUT(",\n        \"line\": ");
+  TRY(mlg_json_put_int(out, f->loc.line));
+  PUT(",\n        \"column\": ");
+  TRY(mlg_json_put_int(out, f->loc.column));
+  PUT(",\n        \"end_line\": ");
+  TRY(mlg_json_put_int(out, f->loc.end_line));
+  PUT(",\n        \"end_column\": ");
+  TRY(mlg_json_put_int(out, f->loc.end_column));
+  if (f->loc.member) {
+    PUT(",\n        \"member\": ");
+    TRY(put_str(out, f->loc.member));
+  }
+  if (f->loc.offset >= 0) {
+    PUT(",\n        \"offset\": ");
+    TRY(mlg_json_put_int(out, f->loc.offset));
+  }
+  PUT("\n      },\n      \"atlas\": ");
+  TRY(put_list(out, f->atlas, f->natlas));
+  PUT(",\n      \"aliases\": ");
+  TRY(put_list(out, f->aliases, f->naliases));
+  PUT(",\n      \"fingerprint\": ");
+  TRY(put_str(out, f->fingerprint));
+  if (f->waived)
+    PUT(",\n      \"waived\": true");
+  else
+    PUT(",\n      \"waived\": false");
+  PUT(",\n      \"details\": ");
+  if (f->details && f->details->type == MLG_MAP) {
+    if ((rc = mlg_json_write_at(out, f->details, MLG_JSON_PRETTY, 4, err)) != 0)
+      return rc;
+  } else {
+    PUT("{}");
+  }
+  PUT("\n    }");
+  return 0;
+oom:
+  return mlg_err_set(err, MLG_ENOMEM, "out of memory writing the report");
+}
+
 int mlg_report_write_json(mlg_buf *out, const mlg_report *r, const mlg_report_style *style,
                           mlg_err *err)
 {
+  static const char mark[] = "\n  \"findings\": []";
   mlg_doc *doc = mlg_doc_new(NULL);
+  mlg_report shell;
   mlg_node *root;
+  mlg_buf head = MLG_BUF_INIT;
+  size_t start = out->len, i;
+  const char *at;
   int rc;
   (void)style;
   if (!doc)
     return mlg_err_set(err, MLG_ENOMEM, "out of memory writing the report");
-  rc = mlg_report_to_node(&root, doc, r, err);
+  /* The tree holds everything but the findings; they go where its empty
+   * list is. The mark can only be that list: inside strings a line break
+   * is written as \n. */
+  shell = *r;
+  shell.nfindings = 0;
+  rc = mlg_report_to_node(&root, doc, &shell, err);
   if (rc == 0)
-    rc = mlg_json_write(out, root, MLG_JSON_PRETTY, err);
-  if (rc == 0)
-    rc = mlg_buf_putc(out, '\n');
+    rc = mlg_json_write_at(&head, root, MLG_JSON_PRETTY, 1, err);
   mlg_doc_free(doc);
+  if (rc != 0)
+    goto done;
+  at = strstr(head.ptr, mark);
+  if (!at) {
+    rc = mlg_err_set(err, MLG_EINVAL, "report writer: no findings list in the report");
+    goto done;
+  }
+  TRY(mlg_buf_put(out, head.ptr, (size_t)(at - head.ptr) + sizeof mark - 2));
+  for (i = 0; i < r->nfindings; i++) {
+    TRY(mlg_buf_put(out, i ? ",\n    " : "\n    ", i ? 6 : 5));
+    if ((rc = write_finding(out, &r->findings[i], err)) != 0)
+      goto done;
+  }
+  if (r->nfindings)
+    PUT("\n  ");
+  TRY(mlg_buf_puts(out, at + sizeof mark - 2));
+  TRY(mlg_json_ci_safe(out, start));
+  TRY(mlg_buf_putc(out, '\n'));
+done:
+  mlg_buf_free(&head);
+  if (rc != 0 && out->ptr) {
+    out->len = start;
+    out->ptr[start] = '\0';
+  }
   return rc;
+oom:
+  rc = mlg_err_set(err, MLG_ENOMEM, "out of memory writing the report");
+  goto done;
 }

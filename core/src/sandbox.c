@@ -1,4 +1,5 @@
 #include "sandbox.h"
+#include "lua_heap.h"
 #include "lua_lazy.h"
 
 #include <stdio.h>
@@ -48,7 +49,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   void *p;
 
   if (nsize == 0) {
-    free(ptr);
+    mlg_heap_realloc(ptr, old, 0);
     sb->mem_used -= old;
     return NULL;
   }
@@ -64,7 +65,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     sb->fail_size = nsize;
     return NULL;
   }
-  p = realloc(ptr, nsize);
+  p = mlg_heap_realloc(ptr, old, nsize);
   if (!p) {
     trip(sb, MLG_TRIP_MEMORY);
     return NULL;

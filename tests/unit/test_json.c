@@ -106,6 +106,35 @@ static char *write_json(const mlg_node *n, int flags)
   return mlg_buf_detach(&b);
 }
 
+/* "##[" never reaches a CI log as such, also at the end of the output;
+ * pretty output indents by depth; a value written at a depth matches the
+ * same value written inside the tree. */
+static void test_ci_guard_and_depth(void **state)
+{
+  mlg_doc *doc = NULL;
+  mlg_err err = {0};
+  mlg_buf b = MLG_BUF_INIT;
+  char *out;
+  const char *src = "{\"a\":\"##[x\",\"b\":[1,-20,{}],\"c\":\"##[\"}";
+  (void)state;
+  assert_int_equal(mlg_json_parse(&doc, src, strlen(src), "t", NULL, &err), 0);
+  out = write_json(doc->root, 0);
+  assert_string_equal(out, "{\"a\":\"##\\u005bx\",\"b\":[1,-20,{}],\"c\":\"##\\u005b\"}");
+  free(out);
+  out = write_json(doc->root, MLG_JSON_PRETTY);
+  assert_string_equal(out, "{\n  \"a\": \"##\\u005bx\",\n  \"b\": [\n    1,\n    -20,\n    {}\n  ],"
+                           "\n  \"c\": \"##\\u005b\"\n}");
+  free(out);
+  /* The list at depth 2, as the tree writer puts it under "b". */
+  assert_int_equal(mlg_json_write_at(&b, mlg_map_get(doc->root, "b"), MLG_JSON_PRETTY, 2, &err), 0);
+  assert_string_equal(b.ptr, "[\n    1,\n    -20,\n    {}\n  ]");
+  mlg_buf_free(&b);
+  assert_int_equal(mlg_json_put_string(&b, "q\"\n\x01", 4, 0), 0);
+  assert_string_equal(b.ptr, "\"q\\\"\\n\\u0001\"");
+  mlg_buf_free(&b);
+  mlg_doc_free(doc);
+}
+
 static int same(const mlg_node *a, const mlg_node *b)
 {
   size_t i;
@@ -693,6 +722,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_positions),
+      cmocka_unit_test(test_ci_guard_and_depth),
       cmocka_unit_test(test_crlf_and_scalar_root),
       cmocka_unit_test(test_numbers),
       cmocka_unit_test(test_number_errors),
