@@ -473,7 +473,8 @@ local function python_events(src, at, out, base_off)
   end
   for _, c in ipairs(calls) do
     local line, col = at(c.offset)
-    local ev0 = {line = line, col = col, offset = base_off(c.offset), text = c.name .. "(", call = c.name}
+    local ev0 = {line = line, col = col, offset = base_off(c.offset), text = c.name .. "(", call = c.name,
+                 call_text = c.args[1] and c.args[1].text or nil}
     local function ev(t)
       for k, v in pairs(ev0) do if t[k] == nil then t[k] = v end end
       out[#out + 1] = t
@@ -515,6 +516,7 @@ local function python_events(src, at, out, base_off)
       if rt == "dataset" then what = "dataset" end
       ev{kind = "fetch", tool = c.name, hf = true, repo = repo, revision = r, pinned = pinned,
          verified = pinned, dest = dest, dest_dir = true, what = what, repo_type = rt,
+         cache_only = last ~= "snapshot_download" and last ~= "hf_hub_download",
          text = repo and ("%s(%q)"):format(c.name, repo) or c.name .. "(...)"}
     end
     if last == "load" and c.name:lower():match("torch%.hub%.load$") then
@@ -618,7 +620,7 @@ function M.script(run, opts)
       if kv.revision and kv.revision:find("$", 1, true) then kv.revision = "?" end
       local p = kv.pretrained or kv.model or kv.model_name or kv.peft
       if kv.pretrained and M.hf_id(kv.pretrained) then
-        ev{kind = "fetch", tool = name .. " --model_args", hf = true, repo = kv.pretrained, revision = kv.revision,
+        ev{kind = "fetch", tool = name .. " --model_args", hf = true, cache_only = true, repo = kv.pretrained, revision = kv.revision,
            pinned = M.is_sha(kv.revision), verified = M.is_sha(kv.revision), what = "model",
            text = "pretrained=" .. kv.pretrained}
       end
@@ -630,7 +632,7 @@ function M.script(run, opts)
     local mnp = opt(argv, h + 1, "--model_name_or_path", "--model-name-or-path")
     if mnp and mnp ~= "" then
       local r = optr(argv, h + 1, "--model_revision", "--model-revision")
-      ev{kind = "fetch", tool = name .. " --model_name_or_path", hf = M.hf_id(mnp), repo = mnp, revision = r,
+      ev{kind = "fetch", tool = name .. " --model_name_or_path", cache_only = true, hf = M.hf_id(mnp), repo = mnp, revision = r,
          pinned = M.is_sha(r), verified = M.is_sha(r), what = "model",
          text = "--model_name_or_path " .. mnp}
     end
@@ -659,7 +661,7 @@ function M.script(run, opts)
       end
       if model and M.hf_id(model) then
         local r = optr(argv, h + 1, "--revision")
-        ev{kind = "fetch", tool = name, hf = true, repo = model, revision = r,
+        ev{kind = "fetch", tool = name, hf = true, repo = model, revision = r, cache_only = true,
            pinned = M.is_sha(r), verified = M.is_sha(r), what = "model"}
       end
     end
@@ -752,7 +754,7 @@ function M.script(run, opts)
       end
       local piped = cmd.sep == "|" or cmd.sep == "|&"
       local dest = dl_output(name, argv, h + 1, cmd.redirs)
-      if url and not cmd.subst and (dest or not piped) then
+      if url and not cmd.subst and (dest or not piped or artifact_like(url)) then
         ev{kind = "fetch", tool = name, url = url, repo = url, dest = dest,
            artifact = artifact_like(url) or artifact_like(dest),
            hf = url:match("^https?://huggingface%.co/") ~= nil,
