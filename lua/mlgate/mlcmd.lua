@@ -1078,5 +1078,28 @@ function M.allowed(repo, orgs, models)
   return false
 end
 
+-- Whether a runner label names a GPU/accelerator machine: a token (split
+-- at non-alphanumerics) such as gpu, gpus, cuda, nvidia, a100, h100, h200,
+-- a10g, l4, l40s, t4, v100, rtx4090, mi250, mi300x, rocm, tpu, or a label
+-- containing one of `extra` (lower-case substrings).
+local GPU_TOKENS = {gpu = true, gpus = true, cuda = true, nvidia = true, a100 = true,
+                    h100 = true, h200 = true, b200 = true, gb200 = true, a10 = true, a10g = true,
+                    a40 = true, a6000 = true, l4 = true, l40 = true, l40s = true, t4 = true,
+                    v100 = true, p100 = true, k80 = true, rocm = true, mi200 = true, mi210 = true,
+                    mi250 = true, mi250x = true, mi300 = true, mi300x = true, tpu = true,
+                    gaudi = true, gaudi2 = true, inferentia = true, trainium = true}
+function M.gpu_label(label, extra)
+  local l = (label or ""):lower()
+  for _, x in ipairs(extra or {}) do
+    if l:find(x:lower(), 1, true) then return true end
+  end
+  for tok in l:gmatch("[%w]+") do
+    if GPU_TOKENS[tok] or tok:match("^gpu") or tok:match("^rtx%d") or tok:match("^cuda") then
+      return true
+    end
+  end
+  return false
+end
+
 M.decode_word = decode_word
 return M
