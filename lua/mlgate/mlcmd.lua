@@ -212,7 +212,10 @@ function M.python(src)
           name_end = de
         end
         local ps = src:find("^%s*%(", name_end + 1)
-        if ps and prev ~= "." then
+        -- x.method( is a call of the chain that starts at x, not a new
+        -- one, except after a call: f(...).push_to_hub(
+        local chained = prev == "." and src:sub(1, i - 2):match("[%)%]]%s*$") ~= nil
+        if ps and (prev ~= "." or chained) then
           local name = src:sub(i, name_end):gsub("%s", "")
           local open = src:find("(", name_end + 1, true)
           local args = split_args(src, open)
