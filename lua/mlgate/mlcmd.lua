@@ -23,8 +23,11 @@
 --                 revision is a 40-hex commit), dest (file or directory
 --                 written, nil when unknown), dest_dir (dest is a
 --                 directory), verified (content-addressed: DVC pull, HF
---                 or DVC at a commit, a --checksum flag), local (a local
---                 path, not a download), repo_type, alias (wandb)
+--                 or DVC at a commit, a --checksum flag), cache_only (the
+--                 fetch only fills the HF cache: from_pretrained, lm-eval,
+--                 vLLM, --model_name_or_path), artifact (curl/wget of a
+--                 model/data file name; stores always), repo_type, alias
+--                 (wandb), url, dvc
 --       "remote_code"  remote code is executed: tool, what
 --                 ("trust_remote_code=True", "--trust-remote-code",
 --                 "torch.hub.load"), repo, revision, pinned
@@ -57,6 +60,12 @@
 --   mlcmd.hf_id(s) -> true when s looks like a Hub repo id
 --     ("org/name" or a canonical "name"), not a path or a loader name
 --   mlcmd.same_path(dest, dest_dir, file) -> whether `file` is (under) dest
+--   mlcmd.gpu_label(label [, extra]) -> whether a runner label is a GPU one
+--   mlcmd.ml_secret(name [, extra]) -> whether a secret name is an ML one
+--   mlcmd.load(path), mlcmd.jobs(model), mlcmd.own(model, job),
+--   mlcmd.path(model, job), mlcmd.list_param(ctx, name),
+--   mlcmd.allowed(repo, orgs, models), mlcmd.FILES: shared by the ML pack
+--     policies (see the comments at each definition)
 local M = {}
 local P = mlgate.pipeline
 
@@ -214,7 +223,12 @@ function M.python(src)
         local ps = src:find("^%s*%(", name_end + 1)
         -- x.method( is a call of the chain that starts at x, not a new
         -- one, except after a call: f(...).push_to_hub(
-        local chained = prev == "." and src:sub(1, i - 2):match("[%)%]]%s*$") ~= nil
+        local chained = false
+        if prev == "." then
+          local k = i - 2
+          while k > 0 and src:sub(k, k):match("%s") do k = k - 1 end
+          chained = k > 0 and (src:sub(k, k) == ")" or src:sub(k, k) == "]")
+        end
         if ps and (prev ~= "." or chained) then
           local name = src:sub(i, name_end):gsub("%s", "")
           local open = src:find("(", name_end + 1, true)
