@@ -2,6 +2,10 @@
 -- self-hosted-runner, auditor profile), raised to high and shown in the
 -- default profile when the workflow runs for pull requests (poutine's
 -- pr_runs_on_self_hosted): untrusted code then reaches a persistent host.
+-- When such a runner is also a GPU runner (mlgate.mlcmd.gpu_label on its
+-- labels, group or matrix values), the one finding also carries
+-- catalog:ML-GPU-SELFHOSTED-PR (pipeline/ml-gpu-pr-runner covers the other
+-- GPU runners and GitLab/Jenkins).
 
 local P = mlgate.pipeline
 
@@ -78,7 +82,10 @@ Without pull request triggers the finding is informational (auditor
 profile, medium; zizmor cannot know whether the runners are ephemeral and
 neither can we). In workflows triggered by pull_request or
 pull_request_target it is high and shown by default: code from a pull
-request then runs on the persistent host. Param `allowed_labels` lists
+request then runs on the persistent host; when the runner is a GPU runner
+(labels such as gpu, cuda, a100, h100, or param `gpu_labels`), the finding
+is also ML-GPU-SELFHOSTED-PR (shared model caches and drivers persist on
+it). Param `allowed_labels` lists
 labels of runners known to be ephemeral and isolated (for example
 `ephemeral`, an ARC scale set name); jobs using one are not reported.]],
   remediation = [[
@@ -104,7 +111,7 @@ runner, e.g. actions-runner-controller scale sets) and list their label in
     "https://docs.github.com/en/actions/hosting-your-own-runners/managing-self-hosted-runners/about-self-hosted-runners#self-hosted-runner-security",
   },
   files = {".github/workflows/*.{yml,yaml}"},
-  params = {allowed_labels = {}},
+  params = {allowed_labels = {}, gpu_labels = {}},
 
   check = function(file, ctx)
     local allowed = {}
@@ -114,6 +121,14 @@ runner, e.g. actions-runner-controller scale sets) and list their label in
     for _, l in ipairs(ctx.params.allowed_labels) do
       if type(l) ~= "string" then return ctx:error("param 'allowed_labels': labels are strings") end
       allowed[l:lower()] = true
+    end
+    if type(ctx.params.gpu_labels) ~= "table" then
+      return ctx:error("param 'gpu_labels' must be a list of label substrings")
+    end
+    local gpu_extra = {}
+    for _, l in ipairs(ctx.params.gpu_labels) do
+      if type(l) ~= "string" then return ctx:error("param 'gpu_labels': labels are strings") end
+      gpu_extra[#gpu_extra + 1] = l
     end
     local m = P.load(file.path)
     if not m or m.kind ~= "workflow" then return end
@@ -173,11 +188,26 @@ runner, e.g. actions-runner-controller scale sets) and list their label in
         end
         if why then
           local on_pr = pr ~= nil
+          local gpu
+          if on_pr then
+            local cands = {}
+            for _, l in ipairs(labels) do cands[#cands + 1] = l.text end
+            if ro.group then cands[#cands + 1] = ro.group.text end
+            local inner = labels[1] and fenced(labels[1].text or "")
+            local path = inner and inner:match("^%s*(.-)%s*$"):lower()
+            if path then
+              for _, v in ipairs(matrix_values(job, path)) do cands[#cands + 1] = v end
+            end
+            for _, t in ipairs(cands) do
+              if not gpu and t and mlgate.mlcmd.gpu_label(t, gpu_extra) then gpu = t end
+            end
+          end
           ctx:fail{
             message = on_pr
-              and ("Job '%s' runs on a self-hosted runner (%s) in a workflow triggered by %s, so "
-                .. "pull request code reaches a persistent host; use GitHub-hosted or ephemeral "
-                .. "runners for pull requests."):format(job.id, why, pr)
+              and ("Job '%s' runs on a self-hosted %srunner (%s) in a workflow triggered by %s, so "
+                .. "pull request code reaches a persistent host%s; use GitHub-hosted or ephemeral "
+                .. "runners for pull requests."):format(job.id, gpu and "GPU " or "", why, pr,
+                gpu and " and its model caches" or "")
               or ("Job '%s' runs on a self-hosted runner (%s); make sure the runner is ephemeral "
                 .. "and isolated, or use a GitHub-hosted runner."):format(job.id, why),
             line = ro.line, column = ro.col,
@@ -185,6 +215,7 @@ runner, e.g. actions-runner-controller scale sets) and list their label in
             confidence = conf,
             -- auditor-only unless pull requests reach the runner
             profile = not on_pr and "auditor" or nil,
+            aliases = gpu and {"catalog:ML-GPU-SELFHOSTED-PR"} or nil,
             key = job.route .. ":runs-on",
             details = {job = job.id, pull_request_trigger = pr,
                        labels = (function()

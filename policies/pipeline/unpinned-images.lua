@@ -7,8 +7,38 @@
 -- values) and string literals of `a || b`, `c && 'x'` expressions; what
 -- cannot be resolved statically (inputs, vars, computed matrices) is
 -- reported with low confidence.
+--
+-- ML/GPU base images (catalog ML-UNPINNED-TRAIN-IMAGE: pytorch/*,
+-- nvcr.io/nvidia/*, tensorflow/*, huggingface/*, rocm/*, vllm/*, *cuda*,
+-- plus param `ml_images`) are reported once with both catalog ids: high
+-- for untagged/`:latest`, medium (regular profile, not pedantic) for a
+-- version tag. GitLab CI (`image:`, `services:`) and Jenkins (docker
+-- agents, docker.image()) images are read from the shared model fields
+-- job.container / job.services; there a reference holding a `$VARIABLE`
+-- is reported only when its tag is literally `latest`.
 
 local P = mlgate.pipeline
+
+local ML_IMAGES = {"pytorch/*", "nvcr.io/nvidia/*", "nvidia/*", "tensorflow/*", "huggingface/*",
+                   "ghcr.io/huggingface/*", "rocm/*", "vllm/*", "*cuda*"}
+
+local function glob_match(pat, s)
+  local lp = "^" .. pat:lower():gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", ".*") .. "$"
+  return s:match(lp) ~= nil
+end
+
+-- Whether an image reference (without digest) is an ML/GPU base image.
+local function ml_image(raw, extra)
+  local r = (raw or ""):lower():gsub("@.*$", "")
+  r = r:gsub("^docker%.io/", ""):gsub("^index%.docker%.io/", ""):gsub("^registry%-1%.docker%.io/", "")
+  r = r:gsub("^library/", "")
+  for _, list in ipairs({ML_IMAGES, extra or {}}) do
+    for _, pat in ipairs(list) do
+      if glob_match(pat, r) then return true end
+    end
+  end
+  return false
+end
 
 -- {tag, digest} of an image reference, or nil when it is empty.
 local function parse_image(s)
@@ -196,7 +226,15 @@ reported in the default profile and other tags only in the pedantic one;
 `${{ matrix.image }}` is expanded through the job's matrix, string
 literals in `${{ a || 'img' }}` are checked, and references that cannot be
 resolved offline (inputs, vars, computed matrices) are reported with low
-confidence.]],
+confidence.
+
+ML and GPU base images (pytorch/*, nvcr.io/nvidia/*, nvidia/*,
+tensorflow/*, huggingface/*, ghcr.io/huggingface/*, rocm/*, vllm/*,
+*cuda*, and the patterns in param `ml_images`, where `*` matches any
+characters) are also catalog ML-UNPINNED-TRAIN-IMAGE: the one finding
+carries both ids, and a version tag is reported in the default profile
+with medium severity (it holds the CUDA stack and sees the training
+credentials). GitLab CI and Jenkins images are checked too.]],
   remediation = [[
 Pin the digest (keep the tag for readers; Dependabot and Renovate update
 both):
@@ -214,16 +252,36 @@ both):
     "https://docs.zizmor.sh/audits/#unpinned-images",
     "https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idcontainerimage",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
+           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
+           "**/*.{Jenkinsfile,jenkinsfile}"},
+  params = {ml_images = {}},
 
   check = function(file, ctx)
+    local ml_extra = ctx.params.ml_images
+    if type(ml_extra) ~= "table" then
+      return ctx:error("param 'ml_images' must be a list of image patterns")
+    end
+    for _, x in ipairs(ml_extra) do
+      if type(x) ~= "string" then return ctx:error("param 'ml_images': patterns are strings") end
+    end
     local m = P.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    local github = m.kind == "workflow" or m.kind == "action"
+    if not github and m.kind ~= "gitlab-ci" and m.kind ~= "jenkinsfile" then return end
     local seen = {}
 
     local function report(image, where, job, extra)
       if not image or not image.raw then return end
-      for _, c in ipairs(candidates(image.raw, job)) do
+      local cands
+      if not github and image.raw:find("$", 1, true) then
+        local img = parse_image(image.raw)
+        if not img or img.tag ~= "latest" then return end
+        cands = {{img = img, via = image.raw}}
+      else
+        cands = candidates(image.raw, job)
+      end
+      for _, c in ipairs(cands) do
         local v
         if c.opaque then
           v = {what = "cannot be resolved offline and may be unpinned", pin = "expr"}
@@ -235,12 +293,17 @@ both):
           seen[id] = true
           local shown = c.opaque and image.raw or c.img.raw
           local via = c.matrix and (" (from %s)"):format(c.matrix) or ""
+          local ml = not c.opaque and ml_image(c.img.raw, ml_extra)
           ctx:fail{
-            message = ("The %s image %s%s %s; pin it by digest (IMAGE@sha256:...) so the "
-              .. "registry cannot change what runs."):format(where, shown, via, v.what),
+            message = ("The %s image %s%s %s%s; pin it by digest (IMAGE@sha256:...) so the "
+              .. "registry cannot change what runs."):format(where, shown, via, v.what,
+              ml and " (an ML/GPU base image: it holds the training stack)" or ""),
+            path = job and job.path and job.path ~= m.path and job.path or nil,
             line = image.line, column = image.col,
             confidence = c.opaque and "low" or nil,
-            profile = v.profile,
+            profile = not ml and v.profile or nil,
+            severity = ml and v.pin == "tag" and "medium" or nil,
+            aliases = ml and {"catalog:ML-UNPINNED-TRAIN-IMAGE"} or nil,
             key = (extra or where) .. ":" .. (c.opaque and image.raw or c.img.raw),
             details = {image = shown, pin = v.pin, job = job and job.id or nil,
                        matrix = c.matrix, expression = c.opaque and image.raw or nil},
@@ -263,6 +326,7 @@ both):
     end
 
     for _, job in ipairs(m.jobs or {}) do
+      if not github and not mlgate.mlcmd.own(m, job) then goto next_job end
       if job.container then report(job.container, "job container", job, job.route .. ".container") end
       for _, svc in ipairs(job.services or {}) do
         report(svc.image, ("service '%s'"):format(svc.name), job, job.route .. ".services." .. svc.name)
@@ -272,6 +336,7 @@ both):
           report(step.uses.image, "step", job, step.route)
         end
       end
+      ::next_job::
     end
   end,
 }
