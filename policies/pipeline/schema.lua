@@ -1,6 +1,7 @@
--- pipeline/schema: CI definitions that GitHub would refuse to run, or
--- whose expressions it would reject, are reported instead of being
--- silently skipped by every other pipeline policy.
+-- pipeline/schema: CI definitions that GitHub or GitLab would refuse to
+-- run (or a Jenkinsfile mlgate cannot read), or whose expressions GitHub
+-- would reject, are reported instead of being silently skipped by every
+-- other pipeline policy.
 --
 -- A file the model loader refuses (invalid YAML, unknown keys, a step with
 -- both `uses` and `run`, ...) is an evaluation error: the gate cannot judge
@@ -9,7 +10,7 @@
 
 return mlgate.policy {
   id = "pipeline/schema",
-  title = "CI definitions must be valid for GitHub Actions",
+  title = "CI definitions must be valid for GitHub Actions, GitLab CI and Jenkins",
   description = [[
 Loads every GitHub Actions workflow (.github/workflows/*.yml), action
 (action.yml), Dependabot and pre-commit configuration into mlgate's pipeline
@@ -27,7 +28,14 @@ GitHub's expression language; one that does not parse (a stray operator, an
 unknown function, an unclosed string, an unknown context such as
 `${{ github.event.issue.title }` or `${{ secret.TOKEN }}`) is a finding at
 its `${{`: GitHub fails the run when it reaches it, often only on the event
-that exercises it.]],
+that exercises it.
+
+GitLab CI files (`.gitlab-ci.yml` and every local file they include) are
+checked as GitLab's linter does after resolving `include:`, `extends:`,
+`!reference` and `default:`: unknown job keywords (`scirpt:`), a job with
+nothing to run, an undeclared stage, a missing included file or an include
+cycle. A Jenkinsfile that cannot be tokenised (an unterminated string or an
+unbalanced `pipeline {`) is an error at the opening that was never closed.]],
   remediation = [[
 Fix the file at the reported position. For unknown keys the message lists
 the accepted ones; `actionlint` and GitHub's workflow editor give the same
@@ -45,7 +53,9 @@ diagnosis. For expressions, check the context name (`secrets`, not
     "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions",
   },
   files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".github/dependabot.{yml,yaml}", "**/.pre-commit-config.{yml,yaml}"},
+           ".github/dependabot.{yml,yaml}", "**/.pre-commit-config.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
+           "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m, err = mlgate.pipeline.load(file.path)
@@ -53,7 +63,8 @@ diagnosis. For expressions, check the context name (`secrets`, not
       if err then return ctx:error(err, file.path) end
       return
     end
-    if not m.exprs or not mlgate.gha then return end
+    -- GitHub's ${{ }} only: GitLab's $[[ ]] and Groovy's ${} are not parsed here.
+    if not m.exprs or not mlgate.gha or (m.platform or "github") ~= "github" then return end
     local seen = {}
     for _, e in ipairs(m.exprs) do
       local ok, perr = mlgate.gha.parse(e.text)
