@@ -146,7 +146,12 @@ Conservative by design: reported only when the job both deploys (param
 name; param `actions`, over owner/repo[/path]) and targets production
 (param `production`, over the job id and name, workflow name, step names
 and the deploy command or action inputs). Jobs with any `environment:` and
-jobs calling reusable workflows are not reported.]],
+jobs calling reusable workflows are not reported.
+
+GitLab CI: a deploy job without `environment:` (protected environments are
+GitLab's approval gate; a job that is only `when: manual` is reported with
+low severity, since any developer can start it). Jenkins: a deploy stage
+with neither an `input` approval nor a `when { branch ... }` restriction.]],
   remediation = [[
 Bind the job to an environment with protection rules (required reviewers,
 deployment branches limited to main or release tags), and move the deploy
@@ -159,7 +164,25 @@ credentials into that environment's secrets:
           name: production
           url: https://models.example.com
         steps:
-          - run: kubectl apply -f k8s/inference.yaml]],
+          - run: kubectl apply -f k8s/inference.yaml
+
+GitLab (protect the environment and require approvals in the project's
+settings):
+
+    deploy_prod:
+      environment:
+        name: production
+      rules:
+        - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+      script: helm upgrade --install serving charts/serving
+
+Jenkins:
+
+    stage('Deploy prod') {
+      when { branch 'main' }
+      input { message 'Deploy the model to production?' }
+      steps { sh 'helm upgrade --install serving charts/serving' }
+    }]],
   gate = "pipeline",
   severity = "medium",
   confidence = "medium",
@@ -168,7 +191,8 @@ credentials into that environment's secrets:
   references = {
     "https://docs.github.com/en/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment",
   },
-  files = {".github/workflows/*.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
   params = {
     commands = DEFAULT_COMMANDS,
     actions = DEFAULT_ACTIONS,
@@ -179,26 +203,46 @@ credentials into that environment's secrets:
     local ok, pats = pcall(patterns, ctx)
     if not ok then return ctx:error(pats) end
     local m = mlgate.pipeline.load(file.path)
-    if not m or m.kind ~= "workflow" then return end
+    if not m or (m.kind ~= "workflow" and m.kind ~= "gitlab-ci" and m.kind ~= "jenkinsfile") then
+      return
+    end
     local wf_prod = m.name and m.name.text and pats.production:test(m.name.text) or false
 
     for _, job in ipairs(m.jobs or {}) do
-      if job.kind ~= "reusable" and not job.environment then
+      local gate, severity, advice
+      if m.kind == "workflow" then
+        gate = job.kind == "reusable" or job.environment
+        advice = "bind it to a protected environment with required reviewers and "
+          .. "environment-scoped secrets"
+      elseif m.kind == "gitlab-ci" then
+        -- A protected environment is GitLab's approval gate; a manual job
+        -- without one can be started by any developer.
+        gate = job.environment or job.trigger
+        if job.when and job.when.text == "manual" then severity = "low" end
+        advice = "set `environment:` to a protected environment with required approvals"
+      else
+        gate = job.input or (job.when and job.when.branches and #job.when.branches > 0)
+        advice = "add an `input` approval step and `when { branch 'main' }`"
+      end
+      if not gate then
         local job_prod = wf_prod or pats.production:test(job.id)
           or (job.name and job.name.text and pats.production:test(job.name.text)) or false
         local ev = deploy_evidence(job, pats, job_prod)
-        if ev then
-          if ev.prod or job_prod then
-            ctx:fail{
-              message = ("Job '%s' deploys to production (`%s`, line %d) without "
-                .. "`environment:`; bind it to a protected environment with required "
-                .. "reviewers and environment-scoped secrets."):format(job.id, ev.text, ev.line),
-              line = job.line, column = job.col,
-              key = job.route .. ":no-environment",
-              details = {job = job.id, deploy = ev.text, deploy_line = ev.line,
-                         step = ev.step.index},
-            }
-          end
+        if ev and (ev.prod or job_prod) then
+          local what = m.kind == "jenkinsfile" and "Stage" or "Job"
+          local missing = m.kind == "jenkinsfile" and "an approval gate"
+            or m.kind == "gitlab-ci" and severity and "`environment:` (it is only `when: manual`)"
+            or "`environment:`"
+          ctx:fail{
+            message = ("%s '%s' deploys to production (`%s`, line %d) without %s; %s."):format(
+              what, job.id, ev.text, ev.line, missing, advice),
+            path = job.path ~= m.path and job.path or nil,
+            line = job.line, column = job.col,
+            severity = severity,
+            key = job.route .. ":no-environment",
+            details = {job = job.id, deploy = ev.text, deploy_line = ev.line,
+                       step = ev.step.index},
+          }
         end
       end
     end
