@@ -52,6 +52,89 @@ local function dangerous_paths(text)
   return out
 end
 
+
+-- GitLab artifacts / Jenkins archived paths that capture credentials:
+-- returns severity, what (or nil).
+local CRED_FILES = {
+  {"%.docker/config%.json$", "the Docker registry credentials"}, {"^%.docker/?$", "the Docker registry credentials"},
+  {"^%.env$", "the .env file"}, {"/%.env$", "a .env file"}, {"%*%.env$", "every .env file"},
+  {"%.netrc$", "the .netrc credentials"}, {"%.npmrc$", "the npm token file"},
+  {"%.pypirc$", "the PyPI token file"}, {"%.aws/credentials$", "the AWS credentials"},
+  {"^%.aws/?$", "the AWS credentials"}, {"%.kube/config$", "the Kubernetes credentials"},
+  {"kubeconfig", "a kubeconfig"}, {"%.ssh/?", "SSH keys"}, {"id_[rd]sa", "SSH keys"},
+  {"%*%.pem$", "private keys"}, {"%*%.key$", "private keys"},
+  {"credentials%.json$", "a credentials file"}, {"service[-_]account[^/]*%.json$", "a service account key"},
+  {"huggingface/token$", "the Hugging Face token"}, {"^%.cache/huggingface/?$", "the Hugging Face cache and token"},
+  {"gcloud/?$", "the gcloud credentials"}, {"%.git%-credentials$", "the git credentials"},
+}
+local WORKSPACE = {["."] = true, ["./"] = true, ["*"] = true, ["**"] = true, ["**/*"] = true,
+                   ["./**"] = true, ["./**/*"] = true, ["$CI_PROJECT_DIR"] = true,
+                   ["${CI_PROJECT_DIR}"] = true, ["$WORKSPACE"] = true, ["${WORKSPACE}"] = true}
+
+local function credential_path(p)
+  if WORKSPACE[p] then return "medium", "the whole workspace (with .git and any credential file written there)" end
+  p = p:gsub("^%./", ""):gsub("^~/", "")
+  if p == ".git" or p == ".git/" or p:match("^%.git/") then
+    return "medium", "the .git directory, whose config holds the job's clone token"
+  end
+  for _, c in ipairs(CRED_FILES) do
+    if p:match(c[1]) then return "high", c[2] end
+  end
+  if WORKSPACE[p] then return "medium", "the whole workspace (with .git and any credential file written there)" end
+  return nil
+end
+
+local function check_gitlab(m, ctx)
+  for _, job in ipairs(m.jobs or {}) do
+    local a = job.artifacts
+    for _, pv in ipairs(a and a.paths or {}) do
+      local sev, what = credential_path(pv.text)
+      if sev then
+        ctx:fail{
+          message = ("Job '%s' keeps `%s` as an artifact, and with it %s, which anyone who "
+            .. "can read the pipeline can download; list only the files you need in "
+            .. "`artifacts: paths:`."):format(job.id, pv.text, what),
+          path = pv.path or (job.path ~= m.path and job.path) or nil,
+          line = pv.line, column = pv.col,
+          severity = sev,
+          key = ("%s:artifacts:%s"):format(job.route, pv.text),
+          details = {job = job.id, artifact = pv.text},
+        }
+      end
+    end
+  end
+end
+
+local function check_jenkins(m, ctx)
+  for _, job in ipairs(m.jobs or {}) do
+    local creds = job.credentials and #job.credentials > 0
+    for _, c in ipairs(job.calls or {}) do
+      if c.name == "archiveArtifacts" then
+        for _, a in ipairs(c.args or {}) do
+          local v = a.value
+          if v and (a.name == nil or a.name == "artifacts") and v.style ~= "code" then
+            for pat in (v.text or ""):gmatch("[^,]+") do
+              pat = pat:match("^%s*(.-)%s*$")
+              local sev, what = credential_path(pat)
+              if sev and (sev == "high" or creds) then
+                ctx:fail{
+                  message = ("Stage '%s' archives %s (`%s`)%s; archive only the files you "
+                    .. "need."):format(job.id, what, pat,
+                    creds and " while credentials are bound in it" or ""),
+                  line = v.line, column = v.col,
+                  severity = creds and "high" or sev,
+                  key = ("%s:archive:%s"):format(job.route, pat),
+                  details = {job = job.id, artifact = pat, credentials = creds or false},
+                }
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 -- `with: ${{ ... }}` on the step (the model keeps no with list then).
 -- Returns the expression (its line is where zizmor points) or nil.
 local function with_is_expression(m, step)
@@ -83,7 +166,14 @@ the input is reported (medium; high when a later step uploads the
 workspace), an explicit `persist-credentials: true` only in the auditor
 profile, an expression in the pedantic profile. actions/checkout v6 and
 later keep the credentials outside the workspace, which lowers the
-severity.]],
+severity.
+
+GitLab CI: `artifacts: paths:` entries that capture credential files
+(`.env`, `.docker/config.json`, `.netrc`, `.pypirc`, cloud and Kubernetes
+credentials, private keys, the Hugging Face token) are high; the .git
+directory (its config holds the job's clone token) and the whole workspace
+are medium. Jenkins: `archiveArtifacts` of credential files, or of the
+whole workspace in a stage with credentials bound.]],
   remediation = [[
 Disable credential persistence, and pass a token only to the step that
 pushes:
@@ -93,7 +183,12 @@ pushes:
         persist-credentials: false
 
 Upload only the files you mean to publish (`path: outputs/metrics.json`),
-never the workspace root.]],
+never the workspace root. In GitLab and Jenkins, list the outputs:
+
+    artifacts:
+      paths: [out/metrics.json, out/model.safetensors]
+
+    archiveArtifacts artifacts: 'out/metrics.json, out/*.safetensors']],
   gate = "pipeline",
   severity = "medium",
   confidence = "low",
@@ -103,11 +198,16 @@ never the workspace root.]],
     "https://docs.zizmor.sh/audits/#artipacked",
     "https://unit42.paloaltonetworks.com/github-repo-artifacts-leak-tokens/",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
+           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
+           "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    if m.kind == "gitlab-ci" then return check_gitlab(m, ctx) end
+    if m.kind == "jenkinsfile" then return check_jenkins(m, ctx) end
+    if m.kind ~= "workflow" and m.kind ~= "action" then return end
 
     local function process(steps, job)
       local checkouts, uploads = {}, {}
