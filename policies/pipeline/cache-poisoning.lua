@@ -334,6 +334,71 @@ end
 local TRIGGER_WORDS = {tag = "a tag push", branch = "a push to a release branch",
                        release = "a release event"}
 
+
+-- GitLab: a cache key written by jobs that merge request pipelines run and
+-- read by a release or deploy job. GitLab keeps separate caches for
+-- protected branches by default, so this holds only when that setting is
+-- off: confidence low.
+local RELEASE_WORDS = {"release", "publish", "deploy", "upload", "push", "register"}
+
+local function gitlab_key(c)
+  if c.key then return c.key.text end
+  if c.key_files then
+    local parts = {}
+    for _, f in ipairs(c.key_files) do parts[#parts + 1] = f.text end
+    return "files:" .. table.concat(parts, ",") .. ":" .. (c.key_prefix and c.key_prefix.text or "")
+  end
+  return "default"
+end
+
+local function gitlab_release(job)
+  local id = job.id:lower()
+  for _, w in ipairs(RELEASE_WORDS) do
+    if id:find(w, 1, true) then return true end
+  end
+  return job.environment ~= nil or (job.reach and job.reach.tag and not job.reach.branch
+                                    and not job.reach.merge_request)
+end
+
+local function check_gitlab(m, ctx)
+  local writers = {} -- key -> first MR job entry writing it
+  for _, job in ipairs(m.jobs or {}) do
+    local r = job.reach
+    if r and (r.merge_request or r.fork) then
+      for _, c in ipairs(job.cache or {}) do
+        local pol = c.policy and c.policy.text or "pull-push"
+        if pol ~= "pull" then
+          local k = gitlab_key(c)
+          writers[k] = writers[k] or {job = job, cache = c}
+        end
+      end
+    end
+  end
+  for _, job in ipairs(m.jobs or {}) do
+    local r = job.reach
+    if gitlab_release(job) and not (r and (r.merge_request or r.fork)) then
+      for _, c in ipairs(job.cache or {}) do
+        local pol = c.policy and c.policy.text or "pull-push"
+        local w = writers[gitlab_key(c)]
+        if pol ~= "push" and w then
+          ctx:fail{
+            message = ("Job '%s' restores the cache '%s' that merge request job '%s' writes, so "
+              .. "code from a merge request can plant files in the release; give release jobs "
+              .. "their own cache key or `policy: push`, and keep GitLab's separate caches for "
+              .. "protected branches on."):format(job.id, gitlab_key(c), w.job.id),
+            path = c.path or (job.path ~= m.path and job.path) or nil,
+            line = c.line, column = c.col,
+            severity = "high", confidence = "low",
+            key = ("%s:cache:%s"):format(job.route, gitlab_key(c)),
+            details = {job = job.id, cache_key = gitlab_key(c), writer = w.job.id,
+                       writer_line = w.cache.line},
+          }
+        end
+      end
+    end
+  end
+end
+
 return mlgate.policy {
   id = "pipeline/cache-poisoning",
   title = "Build caches must not be restored in publishing workflows",
@@ -356,7 +421,11 @@ or Hugging Face cache silently changes the weights or code that ships.
 Matches zizmor's cache-poisoning audit: which inputs turn each action's
 cache on or off, defaults, `${{ }}` toggles (reported, with the tag-push
 heuristic), the setup-uv v10 change read from the tag or the version
-comment. Steps whose `if:` is statically false are skipped.]],
+comment. Steps whose `if:` is statically false are skipped.
+
+GitLab CI: a cache key that jobs run by merge request pipelines write and a
+release, publish or deploy job restores (high, confidence low: GitLab keeps
+separate caches for protected branches unless that setting is turned off).]],
   remediation = [[
 Turn caching off in publishing jobs (or split the release job from the
 cached build/test jobs and publish only artifacts built without a cache):
@@ -371,7 +440,16 @@ cached build/test jobs and publish only artifacts built without a cache):
         enable-cache: false
 
 For actions/cache use `lookup-only: true` or drop the step; for
-Swatinem/rust-cache `lookup-only: true`; for setup-go `cache: false`.]],
+Swatinem/rust-cache `lookup-only: true`; for setup-go `cache: false`.
+
+GitLab: keep "Use separate caches for protected branches" on (the default)
+and give release jobs a key of their own:
+
+    publish:
+      cache:
+        key: release-$CI_COMMIT_TAG
+        paths: [.cache/pip]
+        policy: push]],
   gate = "pipeline",
   severity = "high",
   confidence = "low",
@@ -382,10 +460,11 @@ Swatinem/rust-cache `lookup-only: true`; for setup-go `cache: false`.]],
     "https://adnanthekhan.com/2024/05/06/the-monsters-in-your-build-cache-github-actions-cache-poisoning/",
     "https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/caching-dependencies-to-speed-up-workflows#restrictions-for-accessing-a-cache",
   },
-  files = {".github/workflows/*.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}"},
 
   check = function(file, ctx)
     local m = P.load(file.path)
+    if m and m.kind == "gitlab-ci" then return check_gitlab(m, ctx) end
     if not m or m.kind ~= "workflow" then return end
     local triggers = release_triggers(m)
     local tag_only = #triggers > 0
