@@ -146,7 +146,6 @@ mlg_node *mlg_pl_image(mlg_pl *pl, const mlg_node *key, const mlg_node *v, size_
   const mlg_node *img = v;
   const mlg_pair *p;
   uint32_t line, col;
-  image_ref r;
   char buf[64];
   const char *s = "";
   size_t n = 0;
@@ -180,7 +179,6 @@ mlg_node *mlg_pl_image(mlg_pl *pl, const mlg_node *key, const mlg_node *v, size_
   }
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
     n--;
-  image_parse(&r, s, n, img && mlg_pl_has_expr(img));
   mlg_pl_set(pl, o, MLG_A_RAW, mlg_pl_str(pl, s, n));
   if (img && mlg_pl_is_scalar(img) && img->type != MLG_NULL) {
     mlg_pl_val_start(pl, img, &line, &col);
@@ -189,12 +187,19 @@ mlg_node *mlg_pl_image(mlg_pl *pl, const mlg_node *key, const mlg_node *v, size_
   } else {
     mlg_pl_set_pos(pl, o, key);
   }
+  mlg_pl_image_parts(pl, o, s, n, img && mlg_pl_has_expr(img));
+  return pl->rc ? NULL : o;
+}
+
+void mlg_pl_image_parts(mlg_pl *pl, mlg_node *o, const char *s, size_t n, int expr)
+{
+  image_ref r;
+  image_parse(&r, s, n, expr);
   set_part(pl, o, MLG_A_REGISTRY, r.registry, r.registry_len);
   mlg_pl_set(pl, o, MLG_A_NAME, mlg_pl_str(pl, r.name, r.name_len));
   set_part(pl, o, MLG_A_TAG, r.tag, r.tag_len);
   set_part(pl, o, MLG_A_DIGEST, r.digest, r.digest_len);
   mlg_pl_set_atom(pl, o, MLG_A_PIN, r.pin);
-  return pl->rc ? NULL : o;
 }
 
 void mlg_pl_container_exprs(mlg_pl *pl, const mlg_node *v)

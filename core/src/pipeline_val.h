@@ -323,6 +323,9 @@ mlg_node *mlg_pl_uses(mlg_pl *pl, const mlg_node *key, const mlg_node *v);
 /* An image from "name:tag@digest" text at v (a string or a container
  * mapping); prefix_len bytes of the text are skipped ("docker://"). */
 mlg_node *mlg_pl_image(mlg_pl *pl, const mlg_node *key, const mlg_node *v, size_t prefix_len);
+/* Sets registry?, name, tag?, digest? and pin of image object o from the
+ * reference text s (n bytes); expr: the text is computed at run time. */
+void mlg_pl_image_parts(mlg_pl *pl, mlg_node *o, const char *s, size_t n, int expr);
 /* Records the expressions of a container/service definition. */
 void mlg_pl_container_exprs(mlg_pl *pl, const mlg_node *v);
 
