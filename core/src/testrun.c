@@ -101,6 +101,7 @@ typedef struct expect {
   const char *policy, *path, *message;
   int64_t line, column; /* -1 = any */
   int severity;         /* -1 = any */
+  int confidence;       /* -1 = any */
   const mlg_node *node;
 } expect;
 
@@ -179,7 +180,8 @@ static int opt_int(mlg_err *err, const tfile *tf, const mlg_node *map, const cha
 
 static int parse_expect(expect *x, const tfile *tf, const mlg_node *n, mlg_err *err)
 {
-  static const char *const keys[] = {"path", "line", "column", "severity", "message", NULL};
+  static const char *const keys[] = {"path", "line", "column", "severity", "confidence",
+                                     "message", NULL};
   const mlg_node *s;
   int rc = 0;
 
@@ -201,6 +203,10 @@ static int parse_expect(expect *x, const tfile *tf, const mlg_node *n, mlg_err *
   if ((s = mlg_map_get(n, "severity")) != NULL &&
       (s->type != MLG_STR || (x->severity = mlg_severity_parse(s->u.str.ptr)) < 0))
     return at(err, tf, s, "'severity' must be one of info, low, medium, high, critical", NULL);
+  x->confidence = -1;
+  if ((s = mlg_map_get(n, "confidence")) != NULL &&
+      (s->type != MLG_STR || (x->confidence = mlg_confidence_parse(s->u.str.ptr)) < 0))
+    return at(err, tf, s, "'confidence' must be one of low, medium, high", NULL);
   return 0;
 }
 
@@ -342,6 +348,7 @@ static int expect_matches(const expect *x, const mlg_finding *f)
          (x->line < 0 || x->line == (int64_t)f->loc.line) &&
          (x->column < 0 || x->column == (int64_t)f->loc.column) &&
          (x->severity < 0 || x->severity == (int)f->severity) &&
+         (x->confidence < 0 || x->confidence == (int)f->confidence) &&
          (!x->message || strstr(f->message, x->message));
 }
 
@@ -356,6 +363,8 @@ static void describe_expect(mlg_buf *b, const expect *x)
     mlg_buf_printf(b, ":%lld", (long long)x->column);
   if (x->severity >= 0)
     mlg_buf_printf(b, " %s", mlg_severity_name((mlg_severity)x->severity));
+  if (x->confidence >= 0)
+    mlg_buf_printf(b, " (confidence %s)", mlg_confidence_name((mlg_confidence)x->confidence));
   if (x->message) {
     mlg_buf_puts(b, " \"");
     mlg_sanitize_line(b, x->message);
@@ -370,7 +379,8 @@ static void describe_finding(mlg_buf *b, const mlg_finding *f)
 {
   mlg_buf_puts(b, "unexpected: ");
   mlg_sanitize_line(b, f->loc.path);
-  mlg_buf_printf(b, ":%u:%u %s: ", f->loc.line, f->loc.column, mlg_severity_name(f->severity));
+  mlg_buf_printf(b, ":%u:%u %s (confidence %s): ", f->loc.line, f->loc.column,
+                 mlg_severity_name(f->severity), mlg_confidence_name(f->confidence));
   mlg_sanitize_line(b, f->message);
   mlg_buf_puts(b, " [");
   mlg_sanitize_line(b, f->policy);

@@ -850,6 +850,24 @@ t_examples() {
 }
 add demo/examples t_examples
 
+# The pipeline gate over this repository's own CI definitions: the CI
+# templates we ship and .ci/ have no blocking finding (issue 5). Each
+# template is given as a file, so it is judged by content wherever it is.
+t_own_ci() {
+  local f
+  for f in ci-templates/github/mlgate-gate.yml ci-templates/gitlab/mlgate.gitlab-ci.yml \
+           ci-templates/jenkins/Jenkinsfile; do
+    [ -f "$ROOT/$f" ] || die "$f is missing"
+    MGDIR=$ROOT OUT=$W/own.json mg eval "$f" --gate pipeline --format json
+    expect_rc 0 "$f has no blocking pipeline finding"
+    report "$W/own.json"
+    eq "$(q "$W/own.json" 'r["errors"]')" '[]' "$f evaluates without errors"
+  done
+  MGDIR=$ROOT OUT=$W/own.json mg eval .ci --gate pipeline --format json
+  expect_rc 0 ".ci has no blocking pipeline finding"
+}
+add pipeline/own-ci t_own_ci
+
 # --- profiles ----------------------------------------------------------------
 
 t_profiles() {

@@ -580,7 +580,8 @@ static void test_testrun_failures(void **state)
   assert_int_equal(code, 1);
   /* a missing and an unexpected finding, each named */
   assert_non_null(strstr(out, "missing: x.py:4 [train/flag] (expected at line 7 of the test file)\n"));
-  assert_non_null(strstr(out, "unexpected: x.py:2:8 high: call to torch.load [train/flag]\n"));
+  assert_non_null(strstr(out, "unexpected: x.py:2:8 high (confidence "));
+  assert_non_null(strstr(out, "): call to torch.load [train/flag]\n"));
   /* an unexpected error */
   assert_non_null(strstr(out, "error: "));
   assert_non_null(strstr(out, "cannot parse broken/x.py"));
