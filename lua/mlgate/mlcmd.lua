@@ -187,7 +187,7 @@ local function split_args(src, open)
       i = i + 1
       start = i
     else
-      i = i + 1
+      i = src:find("[#'\"%(%)%[%]{},]", i + 1) or n + 1
     end
   end
   push(n)
@@ -243,7 +243,7 @@ function M.python(src)
         end
       end
     else
-      i = i + 1
+      i = src:find("[#'\"%a_]", i + 1) or n + 1
     end
   end
   return calls
