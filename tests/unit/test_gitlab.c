@@ -1057,6 +1057,18 @@ static void test_validation(void **state)
              ".gitlab-ci.yml:1:9: stages config should be an array of strings");
   expect_err("default: [x]\nj:\n  script: x\n",
              ".gitlab-ci.yml:1:10: default config should be a hash");
+  expect_err("j:\n  script: x\n  rules: [{when: always}]\n  only: [main]\n",
+             ".gitlab-ci.yml:4:3: jobs:j config key may not be used with `rules`: only");
+  expect_err("j:\n  script: x\n  variables: [A]\n",
+             ".gitlab-ci.yml:3:14: jobs:j:variables config should be a hash of key value "
+             "pairs");
+  /* a trigger job inherits no default: scripts or image */
+  {
+    mlg_doc *d = load("default:\n  image: a\n  before_script: [x]\nt:\n  trigger: ml/x\n");
+    assert_int_equal(len(get(job(d, "t"), "steps")), 0);
+    assert_null(mlg_map_get(job(d, "t"), "container"));
+    mlg_doc_free(d);
+  }
   /* hidden jobs are not validated, .pre always exists */
   {
     mlg_doc *d = load(".x: [1]\n.y:\n  scirpt: x\nj:\n  stage: .pre\n  script: x\n");
