@@ -58,10 +58,14 @@
  *                                 expand = val?, options = [val]? (value is
  *                                 the `value:` val); path when the entry
  *                                 comes from another file
- *   default = {line, col, path?, image?, services?, before_script = [val]?,
- *              after_script = [val]?, cache?, runs_on?, artifacts?,
- *              retry = raw?, timeout = val?, interruptible = val?,
- *              hooks = raw?, id_tokens = [kv]?}?   (shapes as for jobs)
+ *   default = {line, col (of `default:`, or of the first deprecated
+ *              top-level keyword when there is none), path?, container?
+ *              (`image:`), services?, before_script = [val]?,
+ *              after_script = [val]?, cache?, runs_on? (`tags:`),
+ *              artifacts?, retry = raw?, timeout = val?, interruptible =
+ *              val?, hooks = raw?, id_tokens = [kv]?}?   (shapes as for
+ *              jobs; deprecated top-level image/services/before_script/
+ *              after_script/cache included)
  *   workflow = {line, col, path?, name = val?, rules = [rule]}?
  *   includes = [include]          every include entry met, in the order
  *                                 they were processed (nested ones after
@@ -70,8 +74,8 @@
  *                the string of a string item), path? (file holding the
  *                entry, when not the model's), kind = "local"|"project"|
  *                "remote"|"template"|"component", location = val (path,
- *                URL, project, template name, component address without
- *                @version), ref = val? (project), files = [val]? (project
+ *                URL, project, template name, component address as
+ *                written, @version included), ref = val? (project), files = [val]? (project
  *                `file:`), version = string? (component, after '@'),
  *                pin = "sha" (40 hex) | "short-sha" | "tag" (1.2.3, v1.2,
  *                v1.2.3-rc1) | "branch" (other names, main/master/HEAD) |
@@ -87,8 +91,11 @@
  *     input = {name, line, col, type = string? (as written; absent means
  *              GitLab's "string"), default = val?, options = [val]?,
  *              regex = val?, description = val?}
- *   templates = [job]             hidden jobs (".name"), modelled as jobs
- *                                 (hidden = true, no reach)
+ *   templates = [job]             hidden jobs (".name") that are mappings,
+ *                                 modelled as jobs after extends and
+ *                                 references (hidden = true, no reach,
+ *                                 nothing inherited: env holds their own
+ *                                 variables only, no default: keywords)
  *   jobs = [job]                  visible jobs, in resolved key order (1.)
  *   exprs = [expr]                every $[[ ]] of the jobs (as resolved:
  *                                 inherited values are listed per job that

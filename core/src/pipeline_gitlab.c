@@ -379,8 +379,10 @@ static int is_hidden(const mlg_node *k)
   return k->type == MLG_STR && k->u.str.len && k->u.str.ptr[0] == '.';
 }
 
-/* inherit: default/variables: true (all), false (none) or a list. */
-static int inherits(const mlg_node *job, const char *what, const char *name)
+/* inherit: default/variables: true (all), false (none) or a list. Each
+ * list item looked at counts as a visit, so lists times globals stay
+ * bounded. */
+static int inherits(mlg_gl *g, const mlg_node *job, const char *what, const char *name)
 {
   const mlg_node *v = mlg_gl_get(mlg_gl_get(job, "inherit"), what);
   size_t i;
@@ -389,7 +391,7 @@ static int inherits(const mlg_node *job, const char *what, const char *name)
   if (v->type == MLG_BOOL)
     return v->u.boolean;
   if (v->type == MLG_SEQ) {
-    for (i = 0; i < v->u.seq.len; i++)
+    for (i = 0; i < v->u.seq.len && !mlg_pl_tick(&g->pl, v->u.seq.items[i]); i++)
       if (mlg_pl_is_str(v->u.seq.items[i], name))
         return 1;
     return 0;
@@ -403,12 +405,13 @@ static mlg_node *effective(mlg_gl *g, const mlg_node *job, const mlg_node *dflt)
   mlg_node *eff = mlg_gl_without(g, job, NULL);
   size_t i;
 
-  if (!eff || !dflt)
+  /* Trigger jobs run nothing on a runner: no image, no scripts. */
+  if (!eff || !dflt || mlg_gl_find(job, "trigger"))
     return eff;
   for (i = 0; i < dflt->u.map.len; i++) {
     const mlg_pair *p = &dflt->u.map.pairs[i];
     if (!IN(p->key, inheritable) || mlg_gl_find(job, p->key->u.str.ptr) ||
-        !inherits(job, "default", p->key->u.str.ptr))
+        !inherits(g, job, "default", p->key->u.str.ptr))
       continue;
     if (mlg_map_put(g->work, eff, p->key, p->val)) {
       mlg_pl_oom(&g->pl);
@@ -484,13 +487,19 @@ static mlg_node *job_env(mlg_gl *g, const mlg_node *job, const mlg_node *globals
 {
   const mlg_node *own_vars = mlg_gl_get(job, "variables");
   mlg_node *seq = mlg_pl_seq(&g->pl, 0);
+  mlg_mapkeys mk;
   size_t i;
 
+  mlg_mapkeys_init(&mk);
+  if (own_vars && own_vars->type == MLG_MAP && mlg_mapkeys_sync(&mk, own_vars))
+    mlg_pl_oom(&g->pl);
   if (globals && globals->type == MLG_MAP)
     for (i = 0; i < globals->u.map.len && !g->pl.rc; i++) {
       const mlg_pair *p = &globals->u.map.pairs[i];
-      if (p->key->type != MLG_STR || !inherits(job, "variables", p->key->u.str.ptr) ||
-          mlg_gl_find(own_vars, p->key->u.str.ptr))
+      if (p->key->type != MLG_STR || !inherits(g, job, "variables", p->key->u.str.ptr) ||
+          (own_vars && own_vars->type == MLG_MAP &&
+           mlg_mapkeys_find(&mk, own_vars, p->key->u.str.ptr, p->key->u.str.len) !=
+               MLG_STRTAB_NONE))
         continue;
       if (mlg_pl_tick(&g->pl, p->val))
         break;
@@ -502,6 +511,7 @@ static mlg_node *job_env(mlg_gl *g, const mlg_node *job, const mlg_node *globals
         break;
       mlg_pl_push(&g->pl, seq, kv(g, &own_vars->u.map.pairs[i]));
     }
+  mlg_mapkeys_free(&mk);
   return g->pl.rc ? NULL : seq;
 }
 
@@ -570,6 +580,13 @@ static int check_job(mlg_gl *g, job_ctx *jc, const mlg_node *stages)
   }
   if ((v = mlg_gl_get(job, "rules")) && mlg_gl_check_rules(g, v, what))
     return g->pl.rc;
+  if (v && (mlg_gl_find(job, "only") || mlg_gl_find(job, "except")))
+    return mlg_gl_fail(g, mlg_gl_find(job, "only") ? mlg_gl_find(job, "only")->key
+                                                   : mlg_gl_find(job, "except")->key,
+                       "%s config key may not be used with `rules`: %s", what,
+                       mlg_gl_find(job, "only") ? "only" : "except");
+  if ((v = mlg_gl_get(job, "variables")) && v->type != MLG_MAP && v->type != MLG_NULL)
+    return mlg_gl_fail(g, v, "%s:variables config should be a hash of key value pairs", what);
   {
     const mlg_pair *sp = mlg_gl_find(job, "stage");
     const char *st = "test";
