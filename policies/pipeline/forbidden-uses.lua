@@ -68,6 +68,98 @@ local function compile(list, name)
   return out
 end
 
+
+-- GitLab includes and Jenkins libraries: shell-like globs over what they
+-- name ("ml-platform/*", "ml-platform/**", "https://raw.example.com/**",
+-- "ml-shared"); `*` stays within one path segment, `**` crosses them.
+local function glob_re(g)
+  local out = {"^"}
+  local i = 1
+  while i <= #g do
+    local c = g:sub(i, i)
+    if c == "*" and g:sub(i + 1, i + 1) == "*" then
+      out[#out + 1] = ".*"
+      i = i + 2
+    elseif c == "*" then
+      out[#out + 1] = "[^/]*"
+      i = i + 1
+    else
+      out[#out + 1] = c:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0")
+      i = i + 1
+    end
+  end
+  out[#out + 1] = "$"
+  return table.concat(out)
+end
+
+local function compile_globs(list, name)
+  if type(list) ~= "table" then
+    error(("param '%s' must be a list of globs like 'ml-platform/*'"):format(name), 0)
+  end
+  local out = {}
+  for _, g in ipairs(list) do
+    if type(g) ~= "string" or g == "" then
+      error(("param '%s': entries are non-empty strings"):format(name), 0)
+    end
+    out[#out + 1] = {text = g, re = glob_re(g:lower())}
+  end
+  return out
+end
+
+-- What a GitLab include or Jenkins library names, for the lists.
+local function shared_refs(m)
+  local out = {}
+  if m.kind == "gitlab-ci" then
+    for _, inc in ipairs(m.includes or {}) do
+      if inc.kind ~= "local" and inc.location then
+        local name = inc.location.text
+        if inc.kind == "component" then
+          name = name:gsub("@[^@/]*$", ""):gsub("^%$CI_SERVER_FQDN/", ""):gsub("^%${CI_SERVER_FQDN}/", "")
+        end
+        out[#out + 1] = {name = name, kind = inc.kind .. " include", line = inc.line,
+                         col = inc.col, path = inc.path}
+      end
+    end
+  elseif m.kind == "jenkinsfile" then
+    for _, lib in ipairs(m.libraries or {}) do
+      out[#out + 1] = {name = lib.name, kind = "shared library", line = lib.line, col = lib.col}
+    end
+  end
+  return out
+end
+
+local function check_shared(m, ctx)
+  local ok, allow = pcall(compile_globs, ctx.params.allow_includes, "allow_includes")
+  if not ok then return ctx:error(allow) end
+  local ok2, deny = pcall(compile_globs, ctx.params.deny_includes, "deny_includes")
+  if not ok2 then return ctx:error(deny) end
+  if #allow > 0 and #deny > 0 then
+    return ctx:error("params 'allow_includes' and 'deny_includes' cannot both be set; use one of them")
+  end
+  if #allow == 0 and #deny == 0 then return end
+  local list = #allow > 0 and allow or deny
+  for _, r in ipairs(shared_refs(m)) do
+    local hit
+    for _, g in ipairs(list) do
+      if r.name:lower():match(g.re) then hit = g break end
+    end
+    if (#allow > 0 and not hit) or (#deny > 0 and hit) then
+      ctx:fail{
+        message = #allow > 0
+          and ("The %s %s is not on the approved list (param allow_includes); use an approved "
+            .. "one or get it reviewed and added."):format(r.kind, r.name)
+          or ("The %s %s matches the banned pattern '%s' (param deny_includes); replace it."):format(
+            r.kind, r.name, hit.text),
+        path = r.path,
+        line = r.line, column = r.col,
+        key = r.kind .. ":" .. r.name,
+        details = {name = r.name, kind = r.kind, pattern = hit and hit.text or nil,
+                   mode = #allow > 0 and "allow" or "deny"},
+      }
+    end
+  end
+end
+
 return mlgate.policy {
   id = "pipeline/forbidden-uses",
   title = "Only approved actions and reusable workflows may be used",
@@ -82,7 +174,13 @@ with `deny`, anything matching is. Set one of them, not both; with
 neither (the default) the policy reports nothing. An allow-list of
 verified owners is the offline form of "action from an unverified
 creator": every action runs with the job's secrets, so ML platform teams
-typically allow their own org, `actions/*` and a reviewed set of vendors.]],
+typically allow their own org, `actions/*` and a reviewed set of vendors.
+
+GitLab includes (project, remote, template, component) and Jenkins shared
+libraries have their own lists, params `allow_includes` / `deny_includes`:
+globs over the project path, URL, template name, component address
+(without the host variable and version) or library name, where `*` stays
+within one path segment and `**` crosses them (`ml-platform/**`).]],
   remediation = [=[
 Replace the action by an approved one, or get it reviewed and add it to
 the list in mlgate.yml:
@@ -98,10 +196,18 @@ the list in mlgate.yml:
   aliases = {"catalog:DEP-POLICY", "zizmor:forbidden-uses",
              "poutine:github_action_from_unverified_creator_used"},
   references = {"https://docs.zizmor.sh/audits/#forbidden-uses"},
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
-  params = {allow = {}, deny = {}},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
+           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
+           "**/*.{Jenkinsfile,jenkinsfile}"},
+  params = {allow = {}, deny = {}, allow_includes = {}, deny_includes = {}},
 
   check = function(file, ctx)
+    local kind = mlgate.pipeline.kind(file.path)
+    if kind == "gitlab-ci" or kind == "jenkinsfile" then
+      local m = P.load(file.path)
+      if m then check_shared(m, ctx) end
+      return
+    end
     local ok, allow = pcall(compile, ctx.params.allow, "allow")
     if not ok then return ctx:error(allow) end
     local ok2, deny = pcall(compile, ctx.params.deny, "deny")
