@@ -48,7 +48,13 @@ function M.shell(step, job, model)
   if v == nil and model and type(model.defaults) == "table" then v = model.defaults.shell end
   if type(v) == "table" then v = v.text end
   if type(v) ~= "string" or v:find("${{", 1, true) then return default end
-  local first = v:match("^%s*(%S+)")
+  -- The program: a quoted path, a Windows path up to ".exe" (it may hold
+  -- spaces: C:\Program Files\...), else the first word.
+  local first = v:match('^%s*"([^"]+)"')
+  if not first then
+    first = v:match("^%s*(.-%.[eE][xX][eE])%f[%s%z]")
+    if not (first and first:find("[/\\]")) then first = v:match("^%s*(%S+)") end
+  end
   if not first then return default end
   first = first:match("([^/\\]+)$") or first
   first = first:lower():gsub("%.exe$", "")
