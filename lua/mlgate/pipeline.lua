@@ -29,6 +29,39 @@ function M.where(val, off)
   return map[best * 3 - 1], map[best * 3] + (off - base)
 end
 
+-- Lower-case base name of the program that runs a step's script: "bash",
+-- "sh", "pwsh", "powershell", "cmd", "python", "bat", ... GitHub steps give
+-- `shell` as a val (else job, then workflow `defaults.shell`; default
+-- bash), GitLab and Jenkins steps as a plain string (default sh). The
+-- first word counts ("bash -e {0}" -> "bash"), without directories or
+-- ".exe" ("C:\\...\\pwsh.exe" -> "pwsh"). A shell written as a ${{ }}
+-- expression is not known before the run: the platform default.
+function M.shell(step, job, model)
+  local default = "bash"
+  if model and (model.platform == "gitlab" or model.platform == "jenkins") then
+    default = "sh"
+  end
+  local v = step and step.shell
+  if v == nil and type(job) == "table" and type(job.defaults) == "table" then
+    v = job.defaults.shell
+  end
+  if v == nil and model and type(model.defaults) == "table" then v = model.defaults.shell end
+  if type(v) == "table" then v = v.text end
+  if type(v) ~= "string" or v:find("${{", 1, true) then return default end
+  -- The program: a quoted path, a Windows path up to ".exe" (it may hold
+  -- spaces: C:\Program Files\...), else the first word.
+  local first = v:match('^%s*"([^"]+)"')
+  if not first then
+    first = v:match("^%s*(.-%.[eE][xX][eE])%f[%s%z]")
+    if not (first and first:find("[/\\]")) then first = v:match("^%s*(%S+)") end
+  end
+  if not first then return default end
+  first = first:match("([^/\\]+)$") or first
+  first = first:lower():gsub("%.exe$", "")
+  if first == "" then return default end
+  return first
+end
+
 -- Every step of a workflow (with its job) or of an action, in file order.
 function M.steps(model)
   local jobs = model.jobs

@@ -251,15 +251,8 @@ local function judge(words)
   return nil
 end
 
-local function shell_name(step, job, m)
-  local v = step.shell or (job and job.defaults and job.defaults.shell)
-            or (m.defaults and m.defaults.shell)
-  if not v then return "bash" end
-  local first = v.text:match("^%s*(%S+)") or ""
-  return base(first):lower():gsub("%.exe$", "")
-end
-
-local SKIP_SHELLS = {cmd = true, python = true, python3 = true}
+local SKIP_SHELLS = {cmd = true, bat = true, python = true, python3 = true}
+local KINDS = {workflow = true, action = true, ["gitlab-ci"] = true, jenkinsfile = true}
 
 return mlgate.policy {
   id = "pipeline/adhoc-packages",
@@ -280,7 +273,9 @@ Installs that only name the project itself (`pip install -e .`, `npm ci`,
 finding is raised to medium for `--extra-index-url` (dependency confusion),
 `--trusted-host` (TLS off), plain-http indexes and `git+https://...`
 installs that follow a branch rather than a commit. This covers zizmor's
-adhoc-packages audit (gem and npm) and the catalog's Python/ML installers.]],
+adhoc-packages audit (gem and npm) and the catalog's Python/ML installers,
+in GitHub `run:` scripts, GitLab CI script lines (included files too) and
+Jenkins sh/powershell steps.]],
   remediation = [=[
 Lock dependencies with hashes and install from the lock file:
 
@@ -301,25 +296,37 @@ indexes use `--index-url` with a single trusted mirror (or uv's
     "https://pip.pypa.io/en/stable/topics/secure-installs/",
     "https://github.com/ossf/scorecard/blob/main/docs/checks.md#pinned-dependencies",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = P.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m or not KINDS[m.kind] then return end
     if not (mlgate.shell and mlgate.shell.parse) then return end
+    -- GitLab jobs share lines (default: before_script, extends, anchors):
+    -- one finding per command, for the first job that runs it.
+    local shared = m.platform == "gitlab" or m.platform == "jenkins"
+    local seen = {}
     for step, job in P.steps(m) do
       local run = step.run
       local text = run and run.text
       -- Cheap prefilter: every installer command has one of these words.
       if text and (text:find("install", 1, true) or text:find("add", 1, true)
-                   or text:find("%f[%w]i%f[^%w]")) and not SKIP_SHELLS[shell_name(step, job, m)] then
+                   or text:find("%f[%w]i%f[^%w]")) and not SKIP_SHELLS[P.shell(step, job, m)] then
         local script = mlgate.shell.parse(run.text)
         for ci, cmd in ipairs(script and script.cmds or {}) do
           local argv = cmd.argv or {}
           local first = argv[1] and base(argv[1].text) or ""
           local r = (interesting(first) or WRAPPERS[first]) and judge(strip_wrappers(argv))
+          local line, col
           if r then
-            local line, col = P.where(run, cmd.offset)
+            line, col = P.where(run, cmd.offset)
+            local at = (step.path or "") .. ":" .. line .. ":" .. col
+            if shared and seen[at] then r = nil end
+            seen[at] = true
+          end
+          if r then
             local what = table.concat(r.targets, " ")
             if #what > 80 then what = what:sub(1, 77) .. "..." end
             local why = #r.reasons > 0 and ("; it " .. table.concat(r.reasons, "; it ")) or ""
@@ -327,7 +334,7 @@ indexes use `--index-url` with a single trusted mirror (or uv's
               message = ("`%s %s` installs packages outside a hash-pinned lock file%s; "
                 .. "install from a lock file with hashes (pip --require-hashes, uv sync "
                 .. "--locked, npm ci, bundle install)."):format(r.what, what, why),
-              line = line, column = col,
+              path = step.path or (job and job.path), line = line, column = col,
               severity = r.severity,
               key = step.route .. ":" .. r.what .. ":" .. ci,
               details = {job = job and job.id or nil, step = step.index, installer = r.what,

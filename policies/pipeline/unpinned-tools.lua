@@ -25,8 +25,10 @@ local TOOLS = {
   ["azure/setup-kubectl"] = {"version", {"latest"}},
 }
 
+-- GitHub's releases/latest and GitLab's release permalink to the latest.
 local LATEST_URL = mlgate.re.compile(
-  [[https?://(?:www\.)?github\.com/[^/\s"']+/[^/\s"']+/releases/latest(?:/download/[^\s"'|;&)]*)?]], "i")
+  [[https?://(?:www\.)?github\.com/[^/\s"']+/[^/\s"']+/releases/latest(?:/download/[^\s"'|;&)]*)?|]] ..
+  [[https?://[^/\s"']+/(?:[^/\s"']+/)+-/releases/permalink/latest(?:/downloads/[^\s"'|;&)]*)?]], "i")
 local DOWNLOADERS = {curl = true, wget = true, gh = false, aria2c = true,
                      ["Invoke-WebRequest"] = true, iwr = true}
 
@@ -67,7 +69,8 @@ or the version is `latest`/`*`, and scripts that download GitHub
 `releases/latest` assets. Pinning the action's commit does not pin the tool
 it downloads: a hijacked release of the scanner, secret loader or CLI runs
 in the job next to the registry tokens and cloud credentials of the ML
-pipeline. A `${{ }}` version is reported with low confidence.]],
+pipeline. A `${{ }}` version is reported with low confidence. The same
+downloads are reported in GitLab CI script lines and Jenkins sh steps.]],
   remediation = [[
 Pass an explicit version (and let Dependabot/Renovate bump it):
 
@@ -86,11 +89,19 @@ followed by `sha256sum -c tool.tar.gz.sha256`.]],
   references = {
     "https://docs.zizmor.sh/audits/#unpinned-tools",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = P.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    local kind = m.kind
+    if kind ~= "workflow" and kind ~= "action" and kind ~= "gitlab-ci" and kind ~= "jenkinsfile" then
+      return
+    end
+    -- GitLab lines shared by jobs (default:, extends, anchors) once.
+    local seen = {}
     for step, job in P.steps(m) do
       if not never_runs(step.cond) and not (job and never_runs(job.cond)) then
         local s = slug_of(step.uses)
@@ -132,7 +143,8 @@ followed by `sha256sum -c tool.tar.gz.sha256`.]],
           end
         end
         local run = step.run
-        if run and run.text and run.text:lower():find("releases/latest", 1, true)
+        local low = run and run.text and run.text:lower()
+        if low and (low:find("releases/latest", 1, true) or low:find("permalink/latest", 1, true))
            and mlgate.shell and mlgate.shell.parse then
           local script = mlgate.shell.parse(run.text)
           for ci, cmd in ipairs(script and script.cmds or {}) do
@@ -143,12 +155,18 @@ followed by `sha256sum -c tool.tar.gz.sha256`.]],
             if tool and DOWNLOADERS[tool] then
               for j = i + 1, #argv do
                 local url = LATEST_URL:match(argv[j].text)
+                local line, col, at
                 if url then
-                  local line, col = P.where(run, cmd.offset)
+                  line, col = P.where(run, cmd.offset)
+                  at = (step.path or "") .. ":" .. line .. ":" .. col
+                  if kind == "gitlab-ci" and seen[at] then url = nil end
+                  seen[at] = true
+                end
+                if url then
                   ctx:fail{
                     message = ("%s downloads %s, whatever release is newest at run time; download "
                       .. "a versioned release asset and verify its checksum."):format(tool, url),
-                    line = line, column = col,
+                    path = step.path or (job and job.path), line = line, column = col,
                     key = step.route .. ":latest:" .. ci,
                     details = {job = job and job.id or nil, step = step.index, url = url},
                   }

@@ -8,7 +8,9 @@ local PUSH_CMD = mlgate.re.compile(
   [[\b(?:docker|podman|buildah)\s+(?:image\s+)?push\b|\bdocker\s+buildx\s+(?:build|bake)\b[^\n]*--push\b|]] ..
   [[\bdocker\s+buildx\s+(?:build|bake)\b[^\n]*--output[= ][^\n]*push=true|]] ..
   [[\bdocker\s+buildx\s+imagetools\s+create\b|\bko\s+(?:build|publish|resolve|apply)\b|]] ..
-  [[\bcrane\s+(?:push|copy|cp)\b|\bskopeo\s+copy\b[^\n]*\sdocker://|\bjib\b[^\n]*(?:build|:build)\b]])
+  [[\bcrane\s+(?:push|copy|cp)\b|\bskopeo\s+copy\b[^\n]*\sdocker://|\bjib\b[^\n]*(?:build|:build)\b|]] ..
+  -- kaniko, the usual image builder of GitLab CI, pushes to --destination
+  [[(?:/kaniko/)?\bexecutor\b(?![^\n]*--no-push)[^\n]*\s--destination\b]])
 local SIGN_CMD = mlgate.re.compile(
   [[\bcosign\s+(?:sign|attest)\b|\bnotation\s+sign\b|\bdocker\s+trust\s+sign\b|\bgh\s+attestation\b]])
 -- Actions that sign images or attest their provenance/SBOM.
@@ -47,7 +49,10 @@ inference cluster, the model-serving platform, downstream teams) cannot
 tell an image built by this pipeline from one pushed with a leaked registry
 token, and admission policies have nothing to verify. The finding points
 at each push; it is one check for checkov's CKV_GHA_5 (cosign sign) and
-CKV_GHA_6 (SBOM attestation).]],
+CKV_GHA_6 (SBOM attestation). GitLab CI (kaniko `--destination`, docker
+push in any job, included files too) and Jenkins (sh steps,
+`docker.build(...).push()`) are judged the same way: a signing command in
+any job of the pipeline counts.]],
   remediation = [[
 Sign the pushed digest and attach build provenance (keyless, with the
 job's OIDC token):
@@ -75,11 +80,14 @@ job's OIDC token):
     "https://docs.sigstore.dev/cosign/signing/signing_with_containers/",
     "https://docs.github.com/en/actions/security-for-github-actions/using-artifact-attestations/using-artifact-attestations-to-establish-provenance-for-builds",
   },
-  files = {".github/workflows/*.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = P.load(file.path)
-    if not m or m.kind ~= "workflow" then return end
+    if not m then return end
+    if m.kind ~= "workflow" and m.kind ~= "gitlab-ci" and m.kind ~= "jenkinsfile" then return end
     local pushes, signed = {}, false
     for step, job in P.steps(m) do
       local s = slug_of(step.uses)
@@ -103,20 +111,42 @@ job's OIDC token):
           local line, col = P.where(step.run, st - 1)
           local e = text:find("\n", st, true) or (#text + 1)
           pushes[#pushes + 1] = {line = line, col = col, what = text:sub(st, e - 1):sub(1, 60),
-                                 step = step, job = job}
+                                 step = step, job = job,
+                                 path = step.path or (job and job.path)}
+        end
+      end
+    end
+    -- Jenkins: docker.build(...).push() and img.push() in a stage that
+    -- builds or pulls with the Docker Pipeline plugin.
+    if m.kind == "jenkinsfile" then
+      for _, job in ipairs(m.jobs or {}) do
+        local docker = false
+        for _, c in ipairs(job.calls or {}) do
+          if c.name == "docker.build" or c.name == "docker.image" then docker = true end
+        end
+        if docker then
+          for _, c in ipairs(job.calls or {}) do
+            if c.name == ".push" or c.name:match("^[%a_][%w_]*%.push$") then
+              pushes[#pushes + 1] = {line = c.line, col = c.col, what = c.name .. "()",
+                                     step = {route = job.route .. ".calls", index = nil},
+                                     job = job, path = job.path}
+            end
+          end
         end
       end
     end
     if signed then return end
     local seen = {}
     for _, p in ipairs(pushes) do
-      if not seen[p.line] then
-        seen[p.line] = true
+      local at = (p.path or "") .. ":" .. p.line
+      if not seen[at] then
+        seen[at] = true
         ctx:fail{
-          message = ("`%s` pushes an image but the workflow never signs it or attests its "
-            .. "provenance; add cosign sign (or actions/attest-build-provenance) for the pushed "
-            .. "digest."):format(p.what),
-          line = p.line, column = p.col,
+          message = ("`%s` pushes an image but the %s never signs it or attests its "
+            .. "provenance; add cosign sign (or %s) for the pushed digest."):format(p.what,
+            m.kind == "workflow" and "workflow" or "pipeline",
+            m.kind == "workflow" and "actions/attest-build-provenance" or "cosign attest"),
+          path = p.path, line = p.line, column = p.col,
           key = p.step.route .. ":push:" .. p.line,
           details = {job = p.job and p.job.id or nil, step = p.step.index, push = p.what},
         }

@@ -166,23 +166,14 @@ local function publish_registry(cmd, args)
   return nil
 end
 
--- Base name of a shell command line ("bash -e {0}" -> "bash",
--- "C:\\...\\pwsh.exe" -> "pwsh").
-local function normalize_shell(s)
-  local first = s:match("^%s*(%S+)") or ""
-  first = first:match("([^/\\]+)$") or first
-  first = first:gsub("%.exe$", "")
-  return first:lower()
-end
-
 -- The shell GitHub runs a step with: step, job defaults, workflow
--- defaults, then the runner's default (pwsh on Windows), as zizmor guesses
--- it; bash when the runner is unknown.
+-- defaults (mlgate.pipeline.shell), then the runner's default (pwsh on
+-- Windows), as zizmor guesses it; bash when the runner is unknown.
 local function step_shell(step, job, model)
   local s = step.shell and step.shell.text
   if not s and job and job.defaults and job.defaults.shell then s = job.defaults.shell.text end
   if not s and model.defaults and model.defaults.shell then s = model.defaults.shell.text end
-  if s and not s:find("${{", 1, true) then return normalize_shell(s) end
+  if s and not s:find("${{", 1, true) then return mlgate.pipeline.shell(step, job, model) end
   local ro = job and job.runs_on
   if ro and not ro.expr then
     for _, l in ipairs(ro.labels or {}) do
@@ -272,6 +263,11 @@ local function has_id_token(job, model)
   return p.kind == "map" and p.levels and p.levels["id-token"] == "write"
 end
 
+-- Registries that accept GitLab CI/CD ID tokens for Trusted Publishing
+-- (gitlab.com): PyPI, npm, crates.io. Jenkins has no OIDC identity that a
+-- registry trusts.
+local GITLAB_TP = {PyPI = true, npm = true, ["crates.io"] = true}
+
 local TP_DOCS = {
   PyPI = "PyPI Trusted Publishing",
   ["RubyGems.org"] = "RubyGems.org Trusted Publishing",
@@ -279,6 +275,71 @@ local TP_DOCS = {
   ["crates.io"] = "crates.io Trusted Publishing",
   NuGet = "NuGet Trusted Publishing",
 }
+
+-- GitLab CI and Jenkins: publish commands in script lines and sh steps.
+-- GitLab jobs with `id_tokens:` mint an OIDC token (the Trusted Publishing
+-- exchange); Jenkins jobs are reported when a stored credential is in
+-- scope, as no registry accepts a Jenkins identity.
+local function check_ci(m, ctx)
+  local gitlab = m.platform == "gitlab"
+  local seen = {}
+  for step, job in mlgate.pipeline.steps(m) do
+    local text = step.run and step.run.text
+    local stored
+    if not gitlab then
+      stored = (step.credentials and step.credentials[1]) or nil
+      if not stored then
+        for _, kv in ipairs(job.env or {}) do
+          if kv.credential then stored = kv.name end
+        end
+      end
+    end
+    if text and (text:find("publish", 1, true) or text:find("upload", 1, true)
+                 or text:find("push", 1, true))
+       and (gitlab and not (job.id_tokens and job.id_tokens[1]) or stored) then
+      local shell = mlgate.pipeline.shell(step, job, m)
+      local cmds
+      if shell == "sh" or shell == "bash" or shell == "zsh" then
+        cmds = sh_commands(text)
+      elseif shell == "pwsh" or shell == "powershell" then
+        cmds = pwsh_commands(text)
+      end
+      local count = {}
+      for _, c in ipairs(cmds or {}) do
+        local registry = publish_registry(c.name, c.args)
+        if registry and (not gitlab or GITLAB_TP[registry]) then
+          local line, col = mlgate.pipeline.where(step.run, c.offset)
+          local path = step.path or job.path
+          local at = (path or "") .. ":" .. line .. ":" .. col
+          if not seen[at] then
+            seen[at] = true
+            count[c.name] = (count[c.name] or 0) + 1
+            local shown = c.name .. " " .. table.concat(c.args, " ")
+            if #shown > 60 then shown = shown:sub(1, 57) .. "..." end
+            local message
+            if gitlab then
+              message = ("`%s` publishes to %s with a stored token in a job without "
+                .. "`id_tokens:`; add an ID token with the registry's audience and use %s "
+                .. "instead."):format(shown, registry, TP_DOCS[registry])
+            else
+              message = ("`%s` publishes to %s with a long-lived token stored in Jenkins "
+                .. "(`%s`); %s does not accept Jenkins identities, so publish from a CI "
+                .. "that it trusts (GitHub Actions, GitLab CI) or use a project-scoped "
+                .. "token and rotate it."):format(shown, registry, stored, TP_DOCS[registry])
+            end
+            ctx:fail{
+              message = message,
+              path = path, line = line, column = col,
+              key = ("%s:run:%s:%d"):format(step.route, c.name, count[c.name]),
+              details = {job = job.id, step = step.index, command = c.name,
+                         registry = registry, shell = shell, credential = stored},
+            }
+          end
+        end
+      end
+    end
+  end
+end
 
 return mlgate.policy {
   id = "pipeline/use-trusted-publishing",
@@ -304,7 +365,13 @@ publish, hatch/pdm publish, cargo publish, gem push, npm/pnpm/yarn/bun
 publish, nuget push) in jobs without `id-token: write` (with it, these
 tools use Trusted Publishing on their own). Dry runs are not flagged.
 Matches zizmor's use-trusted-publishing audit; severity is informational
-as there: the finding is a hardening step, not an exploitable flaw.]],
+as there: the finding is a hardening step, not an exploitable flaw.
+
+GitLab CI: the same publish commands in jobs without `id_tokens:`, for
+registries that accept GitLab ID tokens (PyPI, npm, crates.io). Jenkins:
+publish commands with a stored credential in scope (withCredentials,
+environment credentials()); no registry trusts a Jenkins identity, so the
+finding says where Trusted Publishing is available instead.]],
   remediation = [[
 Register the workflow as a trusted publisher on the registry (PyPI:
 project settings > Publishing), then let the job mint an OIDC token and
@@ -324,7 +391,19 @@ delete the stored secret:
 `uv publish`, `twine upload` (5.1+), `cargo publish` with
 rust-lang/crates-io-auth-action, `npm publish` (11.5+), `gem push` with
 rubygems/configure-rubygems-credentials (no api-token) all pick up the
-OIDC token when `id-token: write` is granted.]],
+OIDC token when `id-token: write` is granted.
+
+On GitLab CI, give the publishing job an ID token for the registry and
+exchange it for a short-lived upload token (PyPI docs: "Trusted
+Publishers > GitLab CI/CD"):
+
+    publish:
+      id_tokens:
+        PYPI_ID_TOKEN:
+          aud: pypi
+      script:
+        - 'T=$(curl -fsS -X POST https://pypi.org/_/oidc/mint-token -d "{\"token\":\"$PYPI_ID_TOKEN\"}" | jq -r .token)'
+        - twine upload -u __token__ -p "$T" dist/*]],
   gate = "pipeline",
   severity = "info",
   confidence = "high",
@@ -335,11 +414,15 @@ OIDC token when `id-token: write` is granted.]],
     "https://docs.pypi.org/trusted-publishers/",
     "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}"},
+  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
+           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
+           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)
-    if not m or (m.kind ~= "workflow" and m.kind ~= "action") then return end
+    if not m then return end
+    if m.kind == "gitlab-ci" or m.kind == "jenkinsfile" then return check_ci(m, ctx) end
+    if m.kind ~= "workflow" and m.kind ~= "action" then return end
     local workflow = m.kind == "workflow"
 
     for step, job in mlgate.pipeline.steps(m) do
