@@ -340,17 +340,28 @@ local function is_python(name)
   return name == "python" or name == "py" or name:match("^python[%d.]*$") ~= nil
 end
 
--- Value of option --name (also --name=value) in argv from index `from`.
-local function opt(argv, from, ...)
-  local names = {...}
+-- Value of option --name (also --name=value) in argv from index `from`;
+-- up to four names (no vararg table: this runs for every command of
+-- every script, in each of the ML policies).
+local function opt_match(t, nm)
+  if not nm then return nil end
+  if t == nm then return true end
+  if t:byte(#nm + 1) == 61 and t:find(nm, 1, true) == 1 then return false end
+  return nil
+end
+
+local function opt(argv, from, n1, n2, n3, n4)
   for j = from, #argv do
     local t = argv[j].text
-    for _, nm in ipairs(names) do
-      if t == nm then
-        if argv[j + 1] then return argv[j + 1].text, argv[j + 1], j end
-        return "", nil, j
-      end
-      if t:sub(1, #nm + 1) == nm .. "=" then return t:sub(#nm + 2), argv[j], j end
+    local r = opt_match(t, n1)
+    if r == nil then r = opt_match(t, n2) end
+    if r == nil then r = opt_match(t, n3) end
+    if r == nil then r = opt_match(t, n4) end
+    if r == true then
+      if argv[j + 1] then return argv[j + 1].text, argv[j + 1], j end
+      return "", nil, j
+    elseif r == false then
+      return t:sub(t:find("=", 1, true) + 1), argv[j], j
     end
   end
   return nil
@@ -364,12 +375,10 @@ local function optr(argv, from, ...)
   return v
 end
 
-local function has(argv, from, ...)
-  local names = {...}
+local function has(argv, from, n1, n2, n3)
   for j = from, #argv do
-    for _, nm in ipairs(names) do
-      if argv[j].text == nm then return j end
-    end
+    local t = argv[j].text
+    if t == n1 or t == n2 or t == n3 then return j end
   end
   return nil
 end
@@ -603,19 +612,27 @@ function M.script(run, opts)
   local script = mlgate.shell.parse(text)
   if not script then return out end
   local cmds = script.cmds or {}
-  for _, cmd in ipairs(cmds) do
+  local cmd, line, col
+  -- Positions are computed for commands that give an event only: most
+  -- commands of a script give none, and seven policies walk every script.
+  local function ev(t)
+    if not line then line, col = where(cmd.offset) end
+    t.line = t.line or line
+    t.col = t.col or col
+    t.offset = t.offset or cmd.offset
+    t.text = t.text or text:sub(cmd.offset + 1, cmd.offset + cmd.len):match("^[^\n]*")
+    out[#out + 1] = t
+    return t
+  end
+  for _, c in ipairs(cmds) do
+    cmd, line, col = c, nil, nil
     local argv = cmd.argv or {}
     local h = head(argv)
     local w = argv[h]
-    local line, col = where(cmd.offset)
-    local function ev(t)
-      t.line = t.line or line
-      t.col = t.col or col
-      t.offset = t.offset or cmd.offset
-      t.text = t.text or text:sub(cmd.offset + 1, cmd.offset + cmd.len):match("^[^\n]*")
-      out[#out + 1] = t
-      return t
-    end
+    -- The command's own text, to skip option scans that cannot match.
+    local ct = text:sub(cmd.offset + 1, cmd.offset + cmd.len)
+    local mentions_model = ct:find("model", 1, true) ~= nil
+    local mentions_trust = ct:find("trust", 1, true) ~= nil
     -- export NAME=VALUE / NAME=VALUE (no command)
     for _, a in ipairs(cmd.assigns or {}) do
       local nm, v = a.text:match("^([%a_][%w_]*)=(.*)$")
@@ -631,7 +648,7 @@ function M.script(run, opts)
     local sub = argv[h + 1] and argv[h + 1].text or ""
     local sub2 = argv[h + 2] and argv[h + 2].text or ""
     -- Generic ML options, whatever the command.
-    local ma = opt(argv, h + 1, "--model_args", "--model-args")
+    local ma = mentions_model and opt(argv, h + 1, "--model_args", "--model-args")
     if ma then
       local kv = model_args(ma)
       if kv.revision and kv.revision:find("$", 1, true) then kv.revision = "?" end
@@ -646,15 +663,15 @@ function M.script(run, opts)
            revision = kv.revision, pinned = M.is_sha(kv.revision)}
       end
     end
-    local mnp = opt(argv, h + 1, "--model_name_or_path", "--model-name-or-path")
+    local mnp = mentions_model and opt(argv, h + 1, "--model_name_or_path", "--model-name-or-path")
     if mnp and mnp ~= "" then
       local r = optr(argv, h + 1, "--model_revision", "--model-revision")
       ev{kind = "fetch", tool = name .. " --model_name_or_path", cache_only = true, hf = M.hf_id(mnp), repo = mnp, revision = r,
          pinned = M.is_sha(r), verified = M.is_sha(r), what = "model",
          text = "--model_name_or_path " .. mnp}
     end
-    local trj = has(argv, h + 1, "--trust-remote-code", "--trust_remote_code")
-    if not trj then
+    local trj = mentions_trust and has(argv, h + 1, "--trust-remote-code", "--trust_remote_code")
+    if mentions_trust and not trj then
       for j = h + 1, #argv do
         local v = argv[j].text:match("^%-%-trust[-_]remote[-_]code=(.*)$")
         if v and not FALSE[v] then trj = j end
@@ -706,8 +723,9 @@ function M.script(run, opts)
         ev{kind = "login", tool = name, token = opt(argv, h + 2, "--token")}
       end
     elseif is_python(name) then
-      local code = opt(argv, h + 1, "-c")
-      local cj = has(argv, h + 1, "-c")
+      local has_c = ct:find("-c", 1, true) ~= nil
+      local code = has_c and opt(argv, h + 1, "-c")
+      local cj = has_c and has(argv, h + 1, "-c")
       if code and cj and argv[cj + 1] then
         local wd = argv[cj + 1]
         local raw = text:sub(wd.offset + 1, wd.offset + wd.len)
@@ -722,8 +740,10 @@ function M.script(run, opts)
         python_events(wd.text, at, out, boff)
       end
       local heredoc
-      for _, r in ipairs(cmd.redirs or {}) do
-        if (r.op == "<<" or r.op == "<<-") and r.heredoc then heredoc = r end
+      if ct:find("<<", 1, true) then
+        for _, r in ipairs(cmd.redirs or {}) do
+          if (r.op == "<<" or r.op == "<<-") and r.heredoc then heredoc = r end
+        end
       end
       if heredoc and not cj then
         local ho = heredoc.heredoc_offset or 0
@@ -925,7 +945,8 @@ function M.script(run, opts)
       end
     end
     -- a --checksum flag on a download verifies it
-    if out[#out] and out[#out].kind == "fetch" and out[#out].offset == cmd.offset then
+    if out[#out] and out[#out].kind == "fetch" and out[#out].offset == cmd.offset
+       and ct:find("--checksum", 1, true) then
       for j = h + 1, #argv do
         if argv[j].text:match("^%-%-checksum") and argv[j].text ~= "--checksum-mode" then
           out[#out].verified = true
@@ -933,7 +954,7 @@ function M.script(run, opts)
       end
     end
     -- heredoc written to a *.py file: the body is Python that runs later
-    if not is_python(name) then
+    if not is_python(name) and ct:find("<<", 1, true) then
       for _, r in ipairs(cmd.redirs or {}) do
         if (r.op == "<<" or r.op == "<<-") and r.heredoc then
           local py = false
