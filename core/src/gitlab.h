@@ -99,9 +99,12 @@
  *   jobs = [job]                  visible jobs, in resolved key order (1.)
  *   exprs = [expr]                every $[[ ]] of the jobs (as resolved:
  *                                 inherited values are listed per job that
- *                                 runs them) and of the top-level keys
- *                                 other than jobs, templates and default;
- *                                 sorted by file (main first) and offset
+ *                                 runs them), of stages, variables and
+ *                                 workflow, and of every file's include
+ *                                 entries (route "include[i]..." in that
+ *                                 file); not of templates or default: (met
+ *                                 through the jobs); sorted by file (main
+ *                                 first, then in reading order) and offset
  *   comments = [{line, col, text, path?}]   every comment of every file
  *
  *   job = {id, line, col (of the job key), route = "jobs.<id>", path

@@ -178,6 +178,7 @@ typedef struct mlg_jk {
   const mlg_gtok *t;
   size_t n;
   unsigned char *done;   /* per token: its expressions are recorded */
+  uint32_t *send;        /* per token: where its statement ends (0: not known) */
   mlg_node *model, *jobs, *notes, *libraries, *loads, *post, *agent, *env, *params,
       *triggers, *options;
   mlg_jk_job **jobv;

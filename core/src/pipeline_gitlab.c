@@ -606,10 +606,12 @@ static int check_job(mlg_gl *g, job_ctx *jc, const mlg_node *stages)
         (sl >= 3 && memmem(st, sl, "$[[", 3)))
       found = 1;
     if (stages) {
-      for (i = 0; i < stages->u.seq.len && !found; i++)
-        found = stages->u.seq.items[i]->type == MLG_STR &&
-                stages->u.seq.items[i]->u.str.len == sl &&
-                !memcmp(stages->u.seq.items[i]->u.str.ptr, st, sl);
+      for (i = 0; i < stages->u.seq.len && !found; i++) {
+        const mlg_node *it = stages->u.seq.items[i];
+        found = it->type == MLG_STR &&
+                ((it->u.str.len == sl && !memcmp(it->u.str.ptr, st, sl)) ||
+                 (it->u.str.len >= 3 && memmem(it->u.str.ptr, it->u.str.len, "$[[", 3)));
+      }
     } else {
       for (i = 0; i < 5 && !found; i++)
         found = strlen(dflt[i]) == sl && !memcmp(dflt[i], st, sl);
@@ -818,6 +820,7 @@ static int build(mlg_gl *g, mlg_node *model)
     pl->at = k;
     if (mlg_pl_is_str(k, "stages") || mlg_pl_is_str(k, "types")) {
       mlg_pl_set(pl, model, MLG_A_G_STAGES, mlg_gl_vals(g, k, v));
+      mlg_gl_exprs(g, v, MLG_A_F_OTHER, NULL);
     } else if (mlg_pl_is_str(k, "variables")) {
       mlg_pl_set(pl, model, MLG_A_G_VARIABLES, mlg_gl_kvs(g, v));
       if (v->type == MLG_MAP) {
@@ -831,8 +834,6 @@ static int build(mlg_gl *g, mlg_node *model)
     } else if (mlg_pl_is_str(k, "workflow")) {
       mlg_pl_set(pl, model, MLG_A_G_WORKFLOW, workflow_obj(g, k, v));
       map_exprs(g, v);
-    } else if (mlg_pl_is_str(k, "include")) {
-      mlg_gl_exprs(g, v, MLG_A_F_INPUTS, NULL);
     } else if (IN(k, reserved)) {
       /* default and the legacy defaults: reached through the jobs */
     } else if (k->type != MLG_STR) {

@@ -248,6 +248,13 @@ int mlg_gl_includes(mlg_gl *g, size_t fi, size_t depth, size_t *stack, mlg_node 
     if (!(inc = entry(g, e, ip->key, &loc)))
       return g->pl.rc;
     mlg_pl_push(&g->pl, g->includes, inc);
+    {
+      size_t mark = mlg_pl_route_cstr(&g->pl, "include");
+      if (list->type == MLG_SEQ)
+        mlg_pl_route_index(&g->pl, i);
+      mlg_gl_exprs(g, e, MLG_A_F_INPUTS, NULL);
+      mlg_pl_route_pop(&g->pl, mark);
+    }
     if (loc && loc->type == MLG_STR && g->rd && !memchr(loc->u.str.ptr, '*', loc->u.str.len) &&
         !has_dollar(loc)) {
       if (local(g, inc, e, loc, depth, stack, &sub))

@@ -62,7 +62,8 @@ mlg_node *mlg_gl_merge(mlg_gl *g, const mlg_node *a, const mlg_node *b, size_t d
     return NULL;
   /* Copying counts against the visit budget like walking does. */
   g->pl.visits += a->u.map.len;
-  memcpy(r->u.map.pairs, a->u.map.pairs, a->u.map.len * sizeof(mlg_pair));
+  if (a->u.map.len)
+    memcpy(r->u.map.pairs, a->u.map.pairs, a->u.map.len * sizeof(mlg_pair));
   r->u.map.len = a->u.map.len;
   mlg_mapkeys_init(&mk);
   if (mlg_mapkeys_sync(&mk, r)) {

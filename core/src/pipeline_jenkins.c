@@ -92,17 +92,27 @@ static int continues(const mlg_jk *jk, size_t j)
   return 0;
 }
 
+/* Every token a scan from i passes at its level ends at the same place, so
+ * ends are remembered for all of them: `a b c d ...` (each word a command
+ * call of the next) stays linear. */
 size_t mlg_jk_stmt_end(const mlg_jk *jk, size_t i, size_t b)
 {
-  size_t j = i;
-  while (j < b) {
-    if (j > i && jk->t[j].nl && !continues(jk, j))
-      return j;
-    if (is_op1(jk, j, ';') || is_closer(jk, j))
-      return j;
-    j = is_opener(jk, j) ? skip_group(jk, j, b) : j + 1;
+  size_t j = i, lim = jk->n - 1, k;
+  if (i >= b)
+    return b;
+  if (!jk->send[i]) {
+    while (j < lim) {
+      if (j > i && jk->t[j].nl && !continues(jk, j))
+        break;
+      if (is_op1(jk, j, ';') || is_closer(jk, j))
+        break;
+      j = is_opener(jk, j) ? skip_group(jk, j, lim) : j + 1;
+    }
+    for (k = i; k < j; k = is_opener(jk, k) ? skip_group(jk, k, lim) : k + 1)
+      jk->send[k] = (uint32_t)j;
   }
-  return b;
+  j = jk->send[i] ? jk->send[i] : i;
+  return j < b ? j : b;
 }
 
 size_t mlg_jk_next_comma(const mlg_jk *jk, size_t i, size_t b)
@@ -129,6 +139,40 @@ static int arg_start(const mlg_jk *jk, size_t i, size_t b)
     return 0;
   /* `Type name = ...` and `a b = c` are declarations, not calls */
   return !is_op1(jk, i + 1, '=');
+}
+
+/* End of command arguments from j (`sh 'x'`, `sh script: 'x', label: y`,
+ * `parallel a: { }, b: { }`): expressions separated by commas. Two
+ * operands in a row end them, as Groovy reads `a b c d` as `a(b).c(d)`,
+ * so nested command calls scan disjoint tokens. */
+static size_t cmd_end(const mlg_jk *jk, size_t j, size_t b)
+{
+  size_t k = j;
+  int want = 1; /* an operand is expected */
+  while (k < b) {
+    const mlg_gtok *t = &jk->t[k];
+    if (k > j && t->nl && !continues(jk, k))
+      break;
+    if (is_op1(jk, k, ';') || is_closer(jk, k))
+      break;
+    if (is_opener(jk, k)) {
+      k = skip_group(jk, k, b);
+      want = 0;
+    } else if (t->kind != MLG_GT_OP) {
+      if (!want)
+        break;
+      if (k + 1 < b && is_op1(jk, k + 1, ':') && t->kind != MLG_GT_NUMBER) {
+        k += 2; /* name: value */
+        continue;
+      }
+      k++;
+      want = 0;
+    } else {
+      k++;
+      want = 1;
+    }
+  }
+  return k;
 }
 
 int mlg_jk_call_at(const mlg_jk *jk, size_t i, size_t b, mlg_jk_call *c)
@@ -160,7 +204,7 @@ int mlg_jk_call_at(const mlg_jk *jk, size_t i, size_t b, mlg_jk_call *c)
   } else if (arg_start(jk, j, b) && !(t->text[0] >= 'A' && t->text[0] <= 'Z')) {
     /* Capitalised names are types (`Map args`), not commands. */
     c->args_a = j;
-    j = mlg_jk_stmt_end(jk, j, b);
+    j = cmd_end(jk, j, b);
     c->args_b = j;
   } else {
     return -1;
@@ -761,7 +805,8 @@ int mlg_jenkins_load(mlg_doc **out, const char *text, size_t len, const char *na
   limit = len > (SIZE_MAX - MLG_PL_DOC_FLOOR) / MLG_PL_DOC_FACTOR
               ? SIZE_MAX
               : len * MLG_PL_DOC_FACTOR + MLG_PL_DOC_FLOOR;
-  if (!(jk.done = calloc(jk.n, 1))) {
+  if (!(jk.done = calloc(jk.n, 1)) || !(jk.send = calloc(jk.n, sizeof *jk.send))) {
+    free(jk.done);
     mlg_groovy_free(jk.g);
     return mlg_err_set(err, MLG_ENOMEM, "%s: out of memory", name);
   }
@@ -771,6 +816,7 @@ int mlg_jenkins_load(mlg_doc **out, const char *text, size_t len, const char *na
   mlg_pl_fini(&jk.pl);
   mlg_groovy_free(jk.g);
   free(jk.done);
+  free(jk.send);
   free(jk.jobv);
   free(jk.exprs);
   if (rc) {

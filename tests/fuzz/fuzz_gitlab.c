@@ -87,8 +87,15 @@ static void check(const mlg_node *n, int depth, size_t *budget)
     }
   }
   for (i = 0; i < n->u.map.len; i++) {
-    if (!n->u.map.pairs[i].key || n->u.map.pairs[i].key->type != MLG_STR)
+    const mlg_node *k = n->u.map.pairs[i].key;
+    if (!k || k->type != MLG_STR)
       abort();
+    /* Verbatim copies of the source (raw) hold the user's own keys. */
+    if (!strcmp(k->u.str.ptr, "hooks") || !strcmp(k->u.str.ptr, "retry") ||
+        !strcmp(k->u.str.ptr, "release") || !strcmp(k->u.str.ptr, "matrix") ||
+        !strcmp(k->u.str.ptr, "include") ||
+        (!strcmp(k->u.str.ptr, "needs") && !mlg_map_get(n, "id")))
+      continue;
     check(n->u.map.pairs[i].val, depth + 1, budget);
   }
 }

@@ -1010,6 +1010,33 @@ static void test_exprs(void **state)
   pos(e, 23, 18);
   mlg_doc_free(d);
 
+  /* include inputs and stages, in the file that holds them */
+  {
+    static const vfile fs[] = {{"c.yml", "include:\n  - local: d.yml\n    inputs:\n"
+                                         "      m: $[[ inputs.model ]]\n"},
+                               {"d.yml", "j:\n  script: x\n"},
+                               {NULL, NULL}};
+    d = load_fs("include:\n  - local: c.yml\n    inputs:\n      m: $[[ inputs.a ]]\n"
+                "stages:\n  - $[[ inputs.s ]]\n", fs);
+    ex = get(d->root, "exprs");
+    assert_int_equal(len(ex), 3);
+    e = at(ex, 0);
+    assert_string_equal(str(e, "input"), "a");
+    assert_string_equal(str(e, "field"), "inputs");
+    assert_string_equal(str(e, "route"), "include[0].inputs.m");
+    pos(e, 4, 10);
+    e = at(ex, 1);
+    assert_string_equal(str(e, "input"), "s");
+    assert_string_equal(str(e, "route"), "stages[0]");
+    pos(e, 6, 5);
+    e = at(ex, 2);
+    assert_string_equal(str(e, "input"), "model");
+    assert_string_equal(str(e, "path"), "c.yml");
+    assert_string_equal(str(e, "route"), "include[0].inputs.m");
+    pos(e, 4, 10);
+    mlg_doc_free(d);
+  }
+
   /* an unclosed $[[ runs to the end of its value */
   d = load("j:\n  script: ['echo $[[ inputs.x']\n");
   e = at(get(d->root, "exprs"), 0);
@@ -1207,6 +1234,17 @@ static void test_fuzz_regressions(void **state)
   d = load("image: ruby:3.2\nservices: [postgres]\nrspec:\n  script: rspec\n");
   pos(get(d->root, "default"), 1, 1);
   mlg_doc_free(d);
+  /* an empty include list in an included file: merging empty mappings
+   * passed NULL to memcpy */
+  {
+    static const vfile fs[] = {{"a.yml", "include: b.yml\n"},
+                               {"b.yml", "include: #a.yml+\n"},
+                               {NULL, NULL}};
+    d = load_fs("include: a.yml\njob:\n  script: echo\n", fs);
+    assert_int_equal(len(get(d->root, "includes")), 2);
+    assert_string_equal(run(job(d, "job"), 0), "echo");
+    mlg_doc_free(d);
+  }
 }
 
 int main(void)

@@ -694,6 +694,16 @@ static void test_limits(void **state)
   assert_int_equal(len(get(d->root, "exprs")), 2 * i);
   mlg_doc_free(d);
   mlg_buf_free(&b);
+  /* one long line of words, each a command call of the next: linear */
+  for (i = 0; i < ((size_t)1 << 18); i++)
+    mlg_buf_puts(&b, i % 3 ? "abcdefghijklmnopqrstuvwxyz0123456789 " : "sh xyzw ");
+  t0 = clock();
+  d = load_text(b.ptr, b.len);
+  secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+  assert_true(secs < 20); /* quadratic would be hours */
+  assert_int_equal(len(get(at(get(d->root, "jobs"), 0), "steps")), 87382);
+  mlg_doc_free(d);
+  mlg_buf_free(&b);
   /* nesting */
   deep = malloc(1001);
   for (i = 0; i < 1000; i++)
