@@ -67,7 +67,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIB := $(BUILD)/libmlgate.a
 BIN := $(BUILD)/mlgate
 
-.PHONY: all test unit e2e policy-test peer asan run deps check-deps bench fuzz fuzz-run \
+.PHONY: all test unit e2e policy-test peer npm-deps asan run deps check-deps bench fuzz fuzz-run \
         fuzz-check atlas-data clean
 .DEFAULT_GOAL := all
 
@@ -125,12 +125,28 @@ e2e: $(BIN)
 policy-test: $(BIN)
 	$(Q)$(BIN) test policies
 
-# Peer corpora (picklescan, fickling in ../shared) and our own model corpus.
+# Peer corpora (picklescan, fickling in ../shared) and our own model corpus;
+# gitlab-ci-local as the oracle of the GitLab CI model (npm, pinned by
+# tests/peer/gitlab-npm/package-lock.json; needs Node >= 20.19, git and
+# rsync: `make npm-deps` installs it under build/npm, and the check says
+# SKIP, visibly, where it cannot run).
 peer: $(BIN)
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) bash tests/peer/models.sh
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/pipeline_files.py
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py --check
 	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/zizmor.py --tier T2
+	$(Q)MLGATE_BIN=$(abspath $(BIN)) python3 tests/peer/gitlab_ci_local.py; rc=$$?; \
+	  if [ $$rc = 77 ]; then echo "SKIP gitlab-ci-local oracle: not installed (make npm-deps)"; \
+	  elif [ $$rc != 0 ]; then exit $$rc; fi
+
+npm-deps: build/npm/node_modules/.bin/gitlab-ci-local
+
+build/npm/node_modules/.bin/gitlab-ci-local: tests/peer/gitlab-npm/package.json \
+                                             tests/peer/gitlab-npm/package-lock.json
+	$(Q)mkdir -p build/npm
+	$(Q)cp tests/peer/gitlab-npm/package.json tests/peer/gitlab-npm/package-lock.json build/npm/
+	$(Q)cd build/npm && npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit e2e policy-test peer
