@@ -15,6 +15,7 @@
 #include "isolate.h"
 #include "lua_api_gha.h"
 #include "lua_api_pipeline.h"
+#include "lua_api_share.h"
 #include "lua_api_shell.h"
 #include "lua_lazy.h"
 #include "node.h"
@@ -308,8 +309,11 @@ static int l_isnull(lua_State *L)
 
 /* Loads every embedded lua/mlgate/NAME.lua: init.lua first (it extends the
  * table it is given), then the others as mlgate.NAME = chunk(mlgate). */
-/* Runs one embedded SDK file with the mlgate table as its argument and
- * leaves its result on the stack. */
+static const char share_key = 'H';
+
+/* Runs one embedded SDK file with the mlgate table and the SDK's private
+ * table (lua_api_share.c: never reachable from policies) as its
+ * arguments, and leaves its result on the stack. */
 static int run_sdk_file(lua_State *L, const mlg_embedded_file *f, int mlgate_idx, mlg_err *err)
 {
   char chunkname[256];
@@ -320,7 +324,13 @@ static int run_sdk_file(lua_State *L, const mlg_embedded_file *f, int mlgate_idx
     return MLG_EPOLICY;
   }
   lua_pushvalue(L, mlgate_idx);
-  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &share_key) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    mlg_lua_push_share(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &share_key);
+  }
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
     mlg_err_set(err, MLG_EPOLICY, "SDK %s: %s", f->path,
                 lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
     lua_pop(L, 1);

@@ -66,6 +66,7 @@
 --   mlcmd.path(model, job), mlcmd.list_param(ctx, name),
 --   mlcmd.allowed(repo, orgs, models), mlcmd.FILES: shared by the ML pack
 --     policies (see the comments at each definition)
+local _, share = ...
 local M = {}
 local P = mlgate.pipeline
 
@@ -600,12 +601,35 @@ local function python_events(src, at, out, base_off)
 end
 
 -- Events of one script. run: a val; opts.python: the text is Python.
+-- The events of a script depend on its text only (and whether it is
+-- Python): computed once per child and shared with the other ML policies
+-- (lua_api_share.c), with positions worked out again for this `run`.
+local script_events
+
 function M.script(run, opts)
-  local out = {}
   local text = run and run.text
-  if not text or text == "" then return out end
+  if not text or text == "" then return {} end
+  local python = opts and opts.python
+  if not share then return script_events(run, text, python) end
+  local key = (python and "mlcmd.py\0" or "mlcmd.sh\0") .. text
+  local shared = share.get(key)
+  if not shared then
+    shared = share.put(key, script_events(run, text, python))
+  end
+  local out = {}
+  for i, e in ipairs(shared) do
+    local c = {}
+    for k, v in pairs(e) do c[k] = v end
+    c.line, c.col = P.where(run, c.offset or 0)
+    out[i] = c
+  end
+  return out
+end
+
+script_events = function(run, text, python)
+  local out = {}
   local function where(off) return P.where(run, off) end
-  if opts and opts.python then
+  if python then
     python_events(text, where, out, function(o) return o end)
     return out
   end

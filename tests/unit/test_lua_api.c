@@ -19,6 +19,7 @@
 #include "fsx.h"
 #include "hash.h"
 #include "lua_api.h"
+#include "lua_api_share.h"
 #include "parse.h"
 #include "sandbox.h"
 
@@ -1040,12 +1041,52 @@ static void test_fail_aliases(void **state)
   drain();
 }
 
+/* SDK results shared between states (lua_api_share.c): not reachable from
+ * policy code; an SDK module's result comes back read-only, with the same
+ * data, and the same script gives the same events at their own position. */
+static void test_share_private(void **state)
+{
+  (void)state;
+  assert_string_equal(eval("return tostring(rawget(mlgate, 'share')) .. ' ' .. "
+                           "tostring(mlgate.share) .. ' ' .. select('#', ...)"),
+                      "nil nil 0");
+  /* mlcmd (which holds it) works, twice over the same text at two places. */
+  assert_string_equal(eval("local P = mlgate.pipeline\n"
+                           "local a = {text = 'hf download org/m', line = 3, col = 7}\n"
+                           "local b = {text = 'hf download org/m', line = 9, col = 11}\n"
+                           "local ea = mlgate.mlcmd.script(a)\n"
+                           "local eb = mlgate.mlcmd.script(b)\n"
+                           "eb[1].step = 'writable'\n"
+                           "return #ea .. ' ' .. ea[1].kind .. ' ' .. ea[1].repo .. ' ' .. ea[1].line "
+                           ".. ':' .. ea[1].col .. ' ' .. eb[1].line .. ':' .. eb[1].col"),
+                      "1 fetch org/m 3:7 9:11");
+}
+
+static void test_share_get_put(void **state)
+{
+  (void)state;
+  mlg_lua_push_share(A.sb->L);
+  lua_setglobal(A.sb->L, "S");
+  assert_string_equal(eval("return tostring(S.get('t.k'))"), "nil");
+  assert_string_equal(eval("local v = S.put('t.k', {a = 1, b = {'x', 'y'}, c = true})\n"
+                           "local w = S.get('t.k')\n"
+                           "return v.a .. w.b[2] .. tostring(w.c) .. #w.b"),
+                      "1ytrue2");
+  /* A state may write its copy; the shared value stays as it was. */
+  assert_string_equal(eval("local x = S.get('t.k'); x.a = 2; return x.a .. S.get('t.k').a"), "21");
+  assert_non_null(strstr(raises("S.put('t.f', {f = print})"), "function"));
+  lua_pushnil(A.sb->L);
+  lua_setglobal(A.sb->L, "S");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, api_setup, api_teardown)
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     T(test_yaml_values),
+    T(test_share_private),
+    T(test_share_get_put),
     T(test_yaml_positions),
     T(test_pos_without_key),
     T(test_pos_misses),
