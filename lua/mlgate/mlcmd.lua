@@ -617,11 +617,10 @@ function M.script(run, opts)
     shared = share.put(key, script_events(run, text, python))
   end
   local out = {}
-  for i, e in ipairs(shared) do
-    local c = {}
-    for k, v in pairs(e) do c[k] = v end
-    c.line, c.col = P.where(run, c.offset or 0)
-    out[i] = c
+  for i = 1, #shared do
+    local e = shared[i]
+    e.line, e.col = P.where(run, e.offset or 0)
+    out[i] = e
   end
   return out
 end
@@ -1012,18 +1011,15 @@ local function step_python(step, job, model)
   return t:match("^%s*python") ~= nil
 end
 
-function M.job(model, job)
+local function job_events(model, job, steps)
   local out = {}
-  local steps
-  if job then steps = job.steps or {}
-  else steps = model.steps or (model.runs and model.runs.steps) or {} end
   for si, step in ipairs(steps) do
     local idx = step.index or si
     local seq0 = idx * 1000000
     if step.run then
       local evs = M.script(step.run, {python = step_python(step, job, model)})
       for _, e in ipairs(evs) do
-        e.step = step
+        e.step = si
         e.seq = seq0 + (e.offset or 0)
         out[#out + 1] = e
       end
@@ -1032,7 +1028,7 @@ function M.job(model, job)
       local slug = u.owner and u.repo and (u.owner .. "/" .. u.repo):lower()
       if slug and (u.subpath and u.subpath ~= "") then slug = slug .. "/" .. u.subpath:lower() end
       if slug and (SIGN_ACTIONS[slug] or SIGN_ACTIONS[(u.owner .. "/" .. u.repo):lower()]) then
-        out[#out + 1] = {kind = "sign", tool = u.raw, line = u.line, col = u.col, step = step,
+        out[#out + 1] = {kind = "sign", tool = u.raw, line = u.line, col = u.col, step = si,
                          seq = seq0, text = u.raw}
       end
     end
@@ -1042,6 +1038,32 @@ function M.job(model, job)
     if a.line ~= b.line then return a.line < b.line end
     return a.col < b.col
   end)
+  return out
+end
+
+-- The events of a job, in order. A job's events are the same for every
+-- policy that asks (positions included: the key names the file and the
+-- job), so they are shared like a script's; `step` is then set to the
+-- step object in the caller's own state.
+function M.job(model, job)
+  local steps
+  if job then steps = job.steps or {}
+  else steps = model.steps or (model.runs and model.runs.steps) or {} end
+  local evs
+  if share and model.path then
+    local key = "mlcmd.job\0" .. (model.kind or "") .. "\0" .. model.path .. "\0"
+                .. (job and job.route or "-")
+    evs = share.get(key)
+    if not evs then evs = share.put(key, job_events(model, job, steps)) end
+  else
+    evs = job_events(model, job, steps)
+  end
+  local out = {}
+  for i = 1, #evs do
+    local e = evs[i]
+    e.step = steps[e.step]
+    out[i] = e
+  end
   return out
 end
 

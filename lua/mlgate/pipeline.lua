@@ -1,7 +1,19 @@
 -- mlgate.pipeline: helpers over the typed CI model that
 -- mlgate.pipeline.load(path) returns (shape: core/src/pipeline.h).
-local mlgate = ...
+local mlgate, share = ...
 local M = mlgate.pipeline
+
+-- reach and secrets of a job are the same for every policy that asks:
+-- computed once per evaluating process (lua_api_share.c), keyed by the
+-- file and the job.
+local function shared(what, model, job, compute)
+  if not share or not model.path then return compute() end
+  local key = what .. "\0" .. (model.kind or "") .. "\0" .. model.path .. "\0"
+              .. (job and job.route or "-")
+  local v = share.get(key)
+  if v == nil then v = share.put(key, compute()) end
+  return v
+end
 
 -- File line and column of byte `off` (0-based) of a val object's text.
 -- Multi-line values carry `map`: {text_off, line, col, ...} ascending, the
@@ -362,7 +374,13 @@ local function all_reach(v)
   return r
 end
 
+local reach_of
+
 function M.reach(model, job)
+  return shared("pipeline.reach", model, job, function() return reach_of(model, job) end)
+end
+
+reach_of = function(model, job)
   if model.platform and model.platform ~= "github" then
     local src = job and job.reach
     local r
@@ -459,7 +477,14 @@ local function secret_names(text)
   return out
 end
 
+local secrets_of
+
 function M.secrets(model, job, extra)
+  if extra ~= nil and next(extra) ~= nil then return secrets_of(model, job, extra) end
+  return shared("pipeline.secrets", model, job, function() return secrets_of(model, job) end)
+end
+
+secrets_of = function(model, job, extra)
   local found, list = {}, {}
   local function add(name, line, col, via)
     if not name or name == "" then return end
