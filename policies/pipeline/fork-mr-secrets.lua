@@ -27,6 +27,42 @@ local function deploy_env(job)
   return nil
 end
 
+-- Programs that run code from the checked-out tree (build files, test
+-- suites, install hooks): with them a job executes the merge request's
+-- code, not only its data.
+local BUILDERS = {make = true, cmake = true, ninja = true, pytest = true, tox = true, nox = true,
+                  gradle = true, gradlew = true, mvn = true, cargo = true, npm = true,
+                  yarn = true, pnpm = true, bun = true, poetry = true, pipenv = true,
+                  hatch = true, pdm = true, dvc = true, bazel = true, rake = true, bundle = true}
+
+local function base(s) return ((s or ""):match("[^/\\]+$") or s or ""):lower() end
+
+-- The first line of the job that runs repository code, or nil.
+local function runs_repo_code(job)
+  for _, step in ipairs(job.steps or {}) do
+    local run = step.run
+    local script = run and run.text ~= "" and mlgate.shell.parse(run.text)
+    for _, c in ipairs(script and script.cmds or {}) do
+      local a = c.argv or {}
+      local w1 = a[1] and a[1].text or ""
+      local name = base(w1)
+      local arg = a[2] and a[2].text or ""
+      local hit = BUILDERS[name] or w1:match("^%./") or w1:match("^scripts?/")
+        or ((name == "bash" or name == "sh") and arg ~= "" and arg:sub(1, 1) ~= "-")
+        or (name:match("^python[%d.]*$") and arg:match("%.py$"))
+        or (name:match("^pip[%d.]*$") and arg == "install" and (a[3] and (a[3].text == "-e"
+            or a[3].text == "." or a[3].text == "-r")))
+        or (name == "docker" and arg == "build")
+        or (name == "go" and (arg == "test" or arg == "build" or arg == "run"))
+      if hit then
+        local line = mlgate.pipeline.where(run, c.offset)
+        return line, arg ~= "" and (w1 .. " " .. arg) or w1
+      end
+    end
+  end
+  return nil
+end
+
 -- The file a GitLab kv or reference is in: the variable's own path, else
 -- the job's.
 local function path_of(job, s)
@@ -50,6 +86,11 @@ let `merge_request_event` pipelines run it, including pipelines that
 maintainers run in the parent project for merge requests from forks; in
 Jenkins a stage limited to change requests (`when { changeRequest() }`)
 that binds credentials.
+
+When the job also runs code from the checked-out tree (a build file, the
+test suite, `./scripts/...`, `pip install -e .`), the finding also carries
+`catalog:PRIV-CHECKOUT-EXEC`: the request's code then runs next to the
+secret.
 
 Reports the first place each secret enters such a job (a `variables:`
 entry, a script line that reads a secret variable, a `withCredentials` or
@@ -108,19 +149,26 @@ Jenkins, keep `withCredentials` out of stages that run for change requests.]],
       end
       if mr then
         local severity = reach.fork and "high" or "medium"
+        -- Secrets next to the request's own code: also PRIV-CHECKOUT-EXEC.
+        local exec_line, exec_what = runs_repo_code(job)
+        local also = exec_line and {"catalog:PRIV-CHECKOUT-EXEC"} or nil
         local who = reach.fork and "merge requests from forks" or "merge requests"
         local noun = m.kind == "jenkinsfile" and "Stage" or "Job"
         for _, s in ipairs(P.secrets(m, job, extra)) do
           if s.name ~= "*" and not (m.kind == "gitlab-ci" and predefined(s.name)) then
             ctx:fail{
-              message = ("%s '%s' runs for %s and brings %s into scope; run it only for "
+              message = ("%s '%s' runs for %s and brings %s into scope%s; run it only for "
                 .. "protected branches or tags, or drop the secret from it."):format(
-                noun, job.id, who, s.name),
+                noun, job.id, who, s.name, exec_line
+                  and (" while it runs the request's code (`%s`, line %d)"):format(exec_what, exec_line)
+                  or ""),
+              aliases = also,
               path = m.kind == "gitlab-ci" and path_of(job, s) or nil,
               line = s.line, column = s.col,
               severity = severity,
               key = ("%s:secret:%s"):format(job.route, s.name),
-              details = {job = job.id, secret = s.name, via = s.via, fork = reach.fork or false},
+              details = {job = job.id, secret = s.name, via = s.via, fork = reach.fork or false,
+                         runs_code_line = exec_line},
             }
           end
         end
@@ -130,6 +178,7 @@ Jenkins, keep `withCredentials` out of stages that run for change requests.]],
             message = ("%s '%s' deploys to '%s' and runs for %s; deploy only from protected "
               .. "branches or tags."):format(noun, job.id, env.name.text, who),
             path = m.kind == "gitlab-ci" and (env.path or job.path) or nil,
+            aliases = also,
             line = env.line, column = env.col,
             severity = severity,
             key = ("%s:environment"):format(job.route),
