@@ -57,14 +57,19 @@ int mlg_lua_is_null(lua_State *L, int idx)
   return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL;
 }
 
-/* While a check runs, its records wait here and go out in one write when
- * it returns: a write() per finding made the child and the parent take
- * turns on the pipe thousands of times. */
+/* While checks run, their records wait here and go out together: a write()
+ * per finding, and then one per check, made the child and the parent take
+ * turns on the pipe thousands of times. They leave when they have waited
+ * 20 ms, when 64 KiB are waiting, and before any record written outside a
+ * check (begin, end, done), so the parent sees them in order and soon. A
+ * child that dies loses what waits, as it loses its batch anyway: the
+ * engine runs the batch's policies again. */
 static mlg_buf pending = MLG_BUF_INIT;
 static int pending_fd = -1;
 static int batching;
 static uint64_t pending_since; /* mlg_now_ms() of the oldest waiting record */
 #define PENDING_MAX ((size_t)256 << 10)
+#define PENDING_FLUSH ((size_t)64 << 10)
 
 static int flush_pending(void)
 {
@@ -86,15 +91,19 @@ void mlg_lua_emit_tick(void)
 int mlg_lua_emit_batch(int on)
 {
   batching = on;
-  if (on)
+  if (on || (pending.len < PENDING_FLUSH && mlg_now_ms() - pending_since < 20))
     return 0;
   return flush_pending();
 }
 
 int mlg_lua_emit(mlg_lua_env *env, const mlg_node *rec)
 {
-  mlg_buf json = MLG_BUF_INIT, out = MLG_BUF_INIT;
-  int rc = mlg_json_write(&json, rec, 0, NULL);
+  /* Reused: one record after another, never two at once. */
+  static mlg_buf json = MLG_BUF_INIT, out = MLG_BUF_INIT;
+  int rc;
+
+  json.len = out.len = 0;
+  rc = mlg_json_write(&json, rec, 0, NULL);
 
   /* Every record names its policy: {"p":K, ...} (records are maps). */
   if (rc == 0 && env->task >= 0 && json.len >= 2 && json.ptr[0] == '{') {
@@ -114,12 +123,14 @@ int mlg_lua_emit(mlg_lua_env *env, const mlg_node *rec)
       pending_since = mlg_now_ms();
     rc = mlg_buf_put(&pending, out.ptr, out.len);
   }
-  else if (rc == 0)
+  else if (rc == 0 && (rc = flush_pending()) == 0)
     rc = mlg_write_all(env->out_fd, out.ptr, out.len);
   if (rc == 0 && pending.len >= PENDING_MAX)
     rc = flush_pending();
-  mlg_buf_free(&json);
-  mlg_buf_free(&out);
+  if (json.cap > PENDING_MAX) /* one huge record: do not keep its buffers */
+    mlg_buf_free(&json);
+  if (out.cap > PENDING_MAX)
+    mlg_buf_free(&out);
   return rc;
 }
 

@@ -127,9 +127,15 @@ static int check_fields(lua_State *L, int t)
   lua_pushnil(L);
   while (lua_next(L, t)) {
     int i, ok = 0;
-    if (lua_type(L, -2) == LUA_TSTRING)
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      size_t len;
+      const char *k = lua_tolstring(L, -2, &len);
+      /* First byte and length before the bytes: this runs for every field
+       * of every finding. */
       for (i = 0; fail_fields[i] && !ok; i++)
-        ok = strcmp(lua_tostring(L, -2), fail_fields[i]) == 0;
+        ok = k[0] == fail_fields[i][0] && strlen(fail_fields[i]) == len &&
+             memcmp(k, fail_fields[i], len) == 0;
+    }
     if (!ok)
       return luaL_error(L, "ctx:fail: unknown field '%s' (expected one of message, path, "
                            "line, column, end_line, end_column, at, member, offset, severity, "

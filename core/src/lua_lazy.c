@@ -17,6 +17,7 @@
  * document alive. */
 static const char node_key = 'N';
 static const char owner_key = 'O';
+static const char mark_key = 'M'; /* in our metatables only */
 
 static int mm_index(lua_State *L);
 static int mm_newindex(lua_State *L);
@@ -65,6 +66,8 @@ void mlg_lua_push_lazy(lua_State *L, const mlg_node *n, int owner)
   mt = lua_gettop(L);
   lua_pushcfunction(L, mm_index);
   lua_setfield(L, mt, "__index");
+  lua_pushboolean(L, 1);
+  lua_rawsetp(L, mt, &mark_key);
   lua_pushcfunction(L, mm_newindex);
   lua_setfield(L, mt, "__newindex");
   lua_pushcfunction(L, mm_len);
@@ -92,8 +95,10 @@ static const mlg_node *lookup(lua_State *L, int idx, int *mt)
   if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
     return NULL;
   luaL_checkstack(L, 6, "document too deep");
-  lua_pushliteral(L, "__index");
-  if (lua_rawget(L, -2) != LUA_TFUNCTION || lua_tocfunction(L, -1) != mm_index ||
+  /* Our metatables carry a private mark (a light userdata key no policy
+   * can make): checked instead of comparing __index, which needed the
+   * string "__index" pushed, and so looked up, on every access. */
+  if (lua_rawgetp(L, -1, &mark_key) != LUA_TBOOLEAN ||
       lua_rawgetp(L, idx, &node_key) != LUA_TLIGHTUSERDATA) {
     lua_settop(L, top);
     return NULL;

@@ -11,7 +11,7 @@
 
 /* Instructions between two hook calls: small enough that a budget overrun
  * is caught quickly, large enough to keep the hook off the profile. */
-#define HOOK_STEP 1000
+#define HOOK_STEP 10000
 
 #define DEFAULT_MEMORY ((uint64_t)256 << 20)
 #define DEFAULT_INSTRUCTIONS ((uint64_t)500000000)

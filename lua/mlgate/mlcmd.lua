@@ -657,9 +657,11 @@ script_events = function(run, text, python)
     local mentions_model = ct:find("model", 1, true) ~= nil
     local mentions_trust = ct:find("trust", 1, true) ~= nil
     -- export NAME=VALUE / NAME=VALUE (no command)
-    for _, a in ipairs(cmd.assigns or {}) do
-      local nm, v = a.text:match("^([%a_][%w_]*)=(.*)$")
-      if nm then ev{kind = "setenv", name = nm, value = v} end
+    if ct:find("=", 1, true) then
+      for _, a in ipairs(cmd.assigns or {}) do
+        local nm, v = a.text:match("^([%a_][%w_]*)=(.*)$")
+        if nm then ev{kind = "setenv", name = nm, value = v} end
+      end
     end
     local name = w and base(w.text):lower() or ""
     if name == "export" then

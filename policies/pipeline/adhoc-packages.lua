@@ -313,7 +313,8 @@ indexes use `--index-url` with a single trusted mirror (or uv's
       local text = run and run.text
       -- Cheap prefilter: every installer command has one of these words.
       if text and (text:find("install", 1, true) or text:find("add", 1, true)
-                   or text:find("%f[%w]i%f[^%w]")) and not SKIP_SHELLS[P.shell(step, job, m)] then
+                   or (text:find(" i", 1, true) and text:find("%f[%w]i%f[^%w]")))
+         and not SKIP_SHELLS[P.shell(step, job, m)] then
         local script = mlgate.shell.parse(run.text)
         for ci, cmd in ipairs(script and script.cmds or {}) do
           local argv = cmd.argv or {}
