@@ -81,7 +81,9 @@
  *                v1.2.3-rc1) | "branch" (other names, main/master/HEAD) |
  *                "latest" (component ~latest) | "none" (project without
  *                ref, remote URL, component without @) | "local" |
- *                "expr" (holds '$'), inputs = [kv]?, rules = [rule]?,
+ *                "expr" (holds '$'; for a component, in its version:
+ *                $CI_SERVER_FQDN in the address does not count),
+ *                inputs = [kv]?, rules = [rule]?,
  *                resolved = bool (a local file read and merged),
  *                file = workspace path of that file?, spec = spec?
  *                (its header, when it has one)}

@@ -154,7 +154,10 @@ static mlg_node *entry(mlg_gl *g, const mlg_node *e, const mlg_node *ikey,
   default:
     break;
   }
-  if (has_dollar(loc))
+  /* A component's version decides what it runs ($CI_SERVER_FQDN in its
+   * address is the usual way to name the host); for other kinds a
+   * variable anywhere in the location makes the target unknown. */
+  if (has_dollar(loc) && k != 4)
     pin = MLG_A_V_EXPR;
   mlg_pl_set_atom(pl, o, MLG_A_PIN, pin);
   if ((p = mlg_gl_find(e, "inputs")))

@@ -21,8 +21,8 @@ local function ref_text(inc)
   return inc.ref and inc.ref.text or nil
 end
 
--- A component's pin from its version (its address often starts with
--- $CI_SERVER_FQDN, which says nothing about the version).
+-- A component's pin from its version, as the model computes it (kept
+-- here so the policy reads the same whatever the model's version).
 local function component_pin(version)
   if not version or version == "" then return "none" end
   if version == "~latest" then return "latest" end
