@@ -9,9 +9,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-/* Instructions between two hook calls: small enough that a budget overrun
- * is caught quickly, large enough to keep the hook off the profile. */
-#define HOOK_STEP 10000
+#define HOOK_STEP MLG_SANDBOX_HOOK_STEP
 
 #define DEFAULT_MEMORY ((uint64_t)256 << 20)
 #define DEFAULT_INSTRUCTIONS ((uint64_t)500000000)

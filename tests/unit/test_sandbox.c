@@ -485,7 +485,7 @@ static int budget_case(const char *code, char *msg, size_t size)
       rc = mlg_sandbox_call(sb, 0, 1, NULL, 0, &e);
     ok = rc == MLG_ELIMIT && sb->tripped == MLG_TRIP_INSTRUCTIONS &&
          strcmp(e.msg, "exceeded its budget of 2000000 Lua instructions") == 0 &&
-         sb->instr_used > 2000000 && sb->instr_used <= 2000000 + 1000 &&
+         sb->instr_used > 2000000 && sb->instr_used <= 2000000 + MLG_SANDBOX_HOOK_STEP &&
          lua_gettop(sb->L) == 0;
     /* sticky across calls */
     if (ok) {
