@@ -1086,9 +1086,7 @@ end
 -- ---------------------------------------------------------------------
 
 -- The `files` globs of the ML pack policies (GitHub, GitLab, Jenkins).
-M.FILES = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"}
+M.FILES = P.files("github", "action", "gitlab", "jenkins")
 
 local KINDS = {workflow = true, action = true, ["gitlab-ci"] = true, jenkinsfile = true}
 

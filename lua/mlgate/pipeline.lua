@@ -15,6 +15,28 @@ local function shared(what, model, job, compute)
   return v
 end
 
+-- The file globs of each kind of CI definition, for a policy's `files`:
+--   files = P.files("github", "action", "gitlab", "jenkins" [, {more globs}])
+-- "github": workflows; "action": action.yml; "gitlab": .gitlab-ci.yml and
+-- *.gitlab-ci.yml; "jenkins": Jenkinsfile, Jenkinsfile.*, *.Jenkinsfile.
+M.GLOBS = {
+  github = {".github/workflows/*.{yml,yaml}"},
+  action = {"**/action.{yml,yaml}"},
+  gitlab = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}"},
+  jenkins = {"**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+}
+
+function M.files(...)
+  local out = {}
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    local list = type(v) == "table" and v or M.GLOBS[v]
+    if not list then error(("mlgate.pipeline.files: no globs named '%s'"):format(tostring(v)), 2) end
+    for _, g in ipairs(list) do out[#out + 1] = g end
+  end
+  return out
+end
+
 -- File line and column of byte `off` (0-based) of a val object's text.
 -- Multi-line values carry `map`: {text_off, line, col, ...} ascending, the
 -- file position at each point where the text continues on a new line.

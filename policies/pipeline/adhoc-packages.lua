@@ -296,9 +296,7 @@ indexes use `--index-url` with a single trusted mirror (or uv's
     "https://pip.pypa.io/en/stable/topics/secure-installs/",
     "https://github.com/ossf/scorecard/blob/main/docs/checks.md#pinned-dependencies",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -172,8 +172,7 @@ the rest). In Jenkins, copy from a specific build of a protected branch:
     "https://docs.gitlab.com/ci/yaml/artifacts_reports/#artifactsreportsdotenv",
     "https://plugins.jenkins.io/copyartifact/",
   },
-  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

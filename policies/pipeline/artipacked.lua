@@ -15,6 +15,8 @@
 --     reported.
 -- Findings point at the checkout step (its first line), as zizmor's do.
 
+local P = mlgate.pipeline
+
 local function kv(list, name)
   if not list then return nil end
   for _, e in ipairs(list) do
@@ -198,9 +200,7 @@ never the workspace root. In GitLab and Jenkins, list the outputs:
     "https://docs.zizmor.sh/audits/#artipacked",
     "https://unit42.paloaltonetworks.com/github-repo-artifacts-leak-tokens/",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)

@@ -460,7 +460,7 @@ and give release jobs a key of their own:
     "https://adnanthekhan.com/2024/05/06/the-monsters-in-your-build-cache-github-actions-cache-poisoning/",
     "https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/caching-dependencies-to-speed-up-workflows#restrictions-for-accessing-a-cache",
   },
-  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}"},
+  files = P.files("github", "gitlab"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

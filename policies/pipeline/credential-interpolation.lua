@@ -51,7 +51,7 @@ environment too (`withEnv(["MODEL=${params.MODEL}"]) { sh 'upload "$MODEL"' }`).
     "https://www.jenkins.io/doc/book/pipeline/jenkinsfile/#string-interpolation",
     "https://www.jenkins.io/doc/pipeline/steps/credentials-binding/",
   },
-  files = {"**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -7,6 +7,8 @@
 -- shows far more of their environment and of what actions do with them).
 -- The finding points at the variable's line.
 
+local P = mlgate.pipeline
+
 local DEBUG_VARS = {ACTIONS_RUNNER_DEBUG = true, ACTIONS_STEP_DEBUG = true}
 
 -- Jobs (by id) whose expressions read a secret other than the job token.
@@ -171,9 +173,7 @@ commands that use credentials.]],
     "https://docs.github.com/en/actions/monitoring-and-troubleshooting-workflows/troubleshooting-workflows/enabling-debug-logging",
     "https://boostsecurityio.github.io/poutine/rules/debug_enabled/",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)

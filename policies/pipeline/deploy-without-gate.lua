@@ -14,6 +14,8 @@
 -- not judged (the called workflow may bind the environment). The finding
 -- points at the job's key and names the deploy step.
 
+local P = mlgate.pipeline
+
 local DEFAULT_COMMANDS = {
   [[^kubectl\s+(.*\s)?(apply|create|replace|patch|scale|set\s+image|rollout\s+restart)\b]],
   [[^(helm|helmfile)\s+(.*\s)?(upgrade|install|sync|apply)\b]],
@@ -191,8 +193,7 @@ Jenkins:
   references = {
     "https://docs.github.com/en/actions/managing-workflow-runs-and-deployments/managing-deployments/managing-environments-for-deployment",
   },
-  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
   params = {
     commands = DEFAULT_COMMANDS,
     actions = DEFAULT_ACTIONS,

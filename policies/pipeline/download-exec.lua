@@ -134,9 +134,7 @@ gh attestation verify).]],
     "https://github.com/boostsecurityio/poutine/blob/main/docs/content/en/rules/unverified_script_exec.md",
     "https://github.com/ossf/scorecard/blob/main/docs/checks.md#pinned-dependencies",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -47,7 +47,7 @@ branch pipelines otherwise, as GitLab documents:
     "https://docs.gitlab.com/ci/jobs/job_rules/#avoid-duplicate-pipelines",
     "https://docs.gitlab.com/ci/yaml/workflow/#switch-between-branch-pipelines-and-merge-request-pipelines",
   },
-  files = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}"},
+  files = P.files("gitlab"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

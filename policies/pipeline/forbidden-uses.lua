@@ -196,9 +196,7 @@ the list in mlgate.yml:
   aliases = {"catalog:DEP-POLICY", "zizmor:forbidden-uses",
              "poutine:github_action_from_unverified_creator_used"},
   references = {"https://docs.zizmor.sh/audits/#forbidden-uses"},
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {allow = {}, deny = {}, allow_includes = {}, deny_includes = {}},
 
   check = function(file, ctx)

@@ -125,8 +125,7 @@ Jenkins, keep `withCredentials` out of stages that run for change requests.]],
     -- More variable names to treat as secrets when scripts read them.
     secret_variables = {},
   },
-  files = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

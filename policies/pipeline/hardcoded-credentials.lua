@@ -7,6 +7,8 @@
 -- anything else is a literal password in the repository. The finding
 -- points at the password itself.
 
+local P = mlgate.pipeline
+
 local function is_expression(s)
   return s:match("^%s*%${{.-}}%s*$") ~= nil
 end
@@ -137,9 +139,7 @@ a credential and write `PASS = credentials('registry-pass')`.]],
     "https://docs.zizmor.sh/audits/#hardcoded-container-credentials",
     "https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idcontainercredentials",
   },
-  files = {".github/workflows/*.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)

@@ -3,6 +3,8 @@
 -- check in between (catalog ML-DL-NOVERIFY). All platforms, through
 -- mlgate.mlcmd; Hugging Face Hub fetches are left to pipeline/ml-hf-unpinned.
 
+local P = mlgate.pipeline
+
 return mlgate.policy {
   id = "pipeline/ml-dl-noverify",
   title = "Downloaded model and data artifacts must be verified before use",
@@ -46,9 +48,7 @@ fetch immutable versions (`wandb artifact get team/proj/model:v12`).]],
     "https://doc.dvc.org/command-reference/pull",
     "https://github.com/sigstore/model-transparency",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local C = mlgate.mlcmd

@@ -46,8 +46,7 @@ a maintainer, on an ephemeral runner scale set listed in allowed_labels.]],
     "https://docs.github.com/en/actions/hosting-your-own-runners/managing-self-hosted-runners/about-self-hosted-runners#self-hosted-runner-security",
     "https://docs.gitlab.com/ci/runners/configure_runners/#prevent-runners-from-revealing-sensitive-information",
   },
-  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
   params = {gpu_labels = {}, allowed_labels = {}},
 
   check = function(file, ctx)

@@ -48,9 +48,7 @@ Pin the commit you reviewed (the Hub shows it under "Files and versions";
     "https://huggingface.co/docs/huggingface_hub/guides/download#from-specific-version",
     "https://bandit.readthedocs.io/en/latest/plugins/b615_huggingface_unsafe_download.html",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {allowed_orgs = {}, allowed_models = {}},
 
   check = function(file, ctx)

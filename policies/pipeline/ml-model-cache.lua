@@ -106,8 +106,7 @@ model caches read-only, only on protected branches.]],
     "https://adnanthekhan.com/2024/05/06/the-monsters-in-your-build-cache-github-actions-cache-poisoning/",
     "https://docs.gitlab.com/ci/caching/#cache-key-names",
   },
-  files = {".github/workflows/*.{yml,yaml}", ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
   params = {cache_paths = {}},
 
   check = function(file, ctx)

@@ -3,6 +3,8 @@
 -- torch.hub.load of a repository not pinned to a commit. All platforms,
 -- through mlgate.mlcmd.
 
+local P = mlgate.pipeline
+
 return mlgate.policy {
   id = "pipeline/ml-remote-code",
   title = "CI jobs must not execute remote model code",
@@ -41,9 +43,7 @@ commit you reviewed and keep secrets out of the job:
     "https://huggingface.co/docs/transformers/models#custom-models",
     "https://pytorch.org/docs/stable/hub.html#torch.hub.load",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {allowed_orgs = {}, allowed_models = {}},
 
   check = function(file, ctx)

@@ -75,9 +75,7 @@ protected environment:
     "https://securitylab.github.com/resources/github-actions-preventing-pwn-requests/",
     "https://docs.gitlab.com/ci/pipelines/merge_request_pipelines/#run-pipelines-in-the-parent-project",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {extra_secrets = {}},
 
   check = function(file, ctx)

@@ -4,6 +4,8 @@
 -- True), Keras load_model(safe_mode=False). High when the file was fetched
 -- earlier in the job without a digest check; medium for repo-local files.
 
+local P = mlgate.pipeline
+
 local FETCHERS = {"hf_hub_download(", "snapshot_download(", "urlretrieve(", "urlopen(",
                   "requests.get(", "download_url(", "download("}
 
@@ -47,9 +49,7 @@ and scan it (`mlgate eval . --gate model`).]],
     "https://docs.python.org/3/library/pickle.html",
     "https://pytorch.org/docs/stable/generated/torch.load.html",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local C = mlgate.mlcmd

@@ -64,8 +64,7 @@ jobs that deploy.]],
     "https://www.jenkins.io/doc/book/security/controller-isolation/",
   },
   params = {allowed_labels = {}},
-  files = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("gitlab", "jenkins"),
 
   check = function(file, ctx)
     if type(ctx.params.allowed_labels) ~= "table" then

@@ -10,6 +10,8 @@
 -- entrypoints and args. One finding per pattern and line, at the line where
 -- the command starts (inside a heredoc, the line of the call).
 
+local P = mlgate.pipeline
+
 -- Regular-expression detectors: {name, cheap tokens (any must occur),
 -- PCRE pattern, confidence, what}.
 local RE_DETECTORS = {
@@ -199,9 +201,7 @@ example:
     "https://attack.mitre.org/techniques/T1059/004/",
     "https://github.com/bridgecrewio/checkov/blob/main/checkov/github_actions/checks/job/ReverseShellNetcat.py",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)

@@ -8,6 +8,8 @@
 -- it, so it fails closed with the loader's located message. Expressions
 -- that do not parse are findings at the `${{`.
 
+local P = mlgate.pipeline
+
 return mlgate.policy {
   id = "pipeline/schema",
   title = "CI definitions must be valid for GitHub Actions, GitLab CI and Jenkins",
@@ -52,10 +54,7 @@ diagnosis. For expressions, check the context name (`secrets`, not
     "https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax",
     "https://docs.github.com/en/actions/reference/workflows-and-actions/expressions",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".github/dependabot.{yml,yaml}", "**/.pre-commit-config.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins", {".github/dependabot.{yml,yaml}", "**/.pre-commit-config.{yml,yaml}"}),
 
   check = function(file, ctx)
     local m, err = mlgate.pipeline.load(file.path)

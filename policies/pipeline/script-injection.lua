@@ -286,8 +286,7 @@ Jenkins: single-quoted scripts, values through the environment:
     "https://docs.gitlab.com/ci/variables/predefined_variables/",
     "https://www.jenkins.io/doc/book/pipeline/jenkinsfile/#string-interpolation",
   },
-  files = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -16,6 +16,8 @@
 -- headers or bodies of https requests (the normal way to authenticate).
 -- The finding points at the line where the command starts.
 
+local P = mlgate.pipeline
+
 local TOKEN_REFS = {["github.token"] = true, ["secrets.github_token"] = true}
 local GITHUB_HOSTS = {["api.github.com"] = true, ["uploads.github.com"] = true,
                       ["github.com"] = true}
@@ -262,9 +264,7 @@ CLI or action, which keeps the token out of the command line.]],
     "https://www.checkov.io/5.Policy%20Index/github_actions.html",
     "https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#using-secrets-in-a-workflow",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {
     suspicious_hosts = {"webhook.site", "requestbin.net", "requestcatcher.com",
                         "pipedream.net", "ngrok.io", "ngrok-free.app", "ngrok.app",

@@ -252,9 +252,7 @@ both):
     "https://docs.zizmor.sh/audits/#unpinned-images",
     "https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idcontainerimage",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}", ".gitlab-ci.yml",
-           "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
   params = {ml_images = {}},
 
   check = function(file, ctx)

@@ -109,8 +109,7 @@ bot (Renovate) propose SHA updates so they are reviewed like code.]],
     "https://docs.gitlab.com/ci/components/#component-versions",
     "https://www.jenkins.io/doc/book/pipeline/shared-libraries/#library-versions",
   },
-  files = {".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}", "**/Jenkinsfile", "**/Jenkinsfile.*",
-           "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -89,9 +89,7 @@ followed by `sha256sum -c tool.tar.gz.sha256`.]],
   references = {
     "https://docs.zizmor.sh/audits/#unpinned-tools",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

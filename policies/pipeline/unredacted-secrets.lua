@@ -6,6 +6,8 @@
 -- Same check as zizmor's unredacted-secrets: a fromJSON() call with an
 -- argument that is the secrets context or a secret.
 
+local P = mlgate.pipeline
+
 local gha = mlgate.gha
 
 -- Source text for a message, shortened when long.
@@ -253,9 +255,7 @@ value with `echo "::add-mask::$VALUE"` before anything can print it.]],
     "https://docs.zizmor.sh/audits/#unredacted-secrets",
     "https://docs.github.com/en/actions/security-for-github-actions/security-guides/using-secrets-in-github-actions#using-secrets-in-a-workflow",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)

@@ -80,9 +80,7 @@ job's OIDC token):
     "https://docs.sigstore.dev/cosign/signing/signing_with_containers/",
     "https://docs.github.com/en/actions/security-for-github-actions/using-artifact-attestations/using-artifact-attestations-to-establish-provenance-for-builds",
   },
-  files = {".github/workflows/*.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = P.load(file.path)

@@ -21,6 +21,8 @@
 -- Findings point at the step's `uses:` line, or at the line where the
 -- publish command starts inside the script.
 
+local P = mlgate.pipeline
+
 local PYPI_INDICES = {["https://upload.pypi.org/legacy/"] = true,
                       ["https://test.pypi.org/legacy/"] = true}
 local RUBY_INDICES = {["https://rubygems.org"] = true}
@@ -414,9 +416,7 @@ Publishers > GitLab CI/CD"):
     "https://docs.pypi.org/trusted-publishers/",
     "https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect",
   },
-  files = {".github/workflows/*.{yml,yaml}", "**/action.{yml,yaml}",
-           ".gitlab-ci.yml", "**/*.gitlab-ci.{yml,yaml}",
-           "**/Jenkinsfile", "**/Jenkinsfile.*", "**/*.{Jenkinsfile,jenkinsfile}"},
+  files = P.files("github", "action", "gitlab", "jenkins"),
 
   check = function(file, ctx)
     local m = mlgate.pipeline.load(file.path)
