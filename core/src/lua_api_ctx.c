@@ -210,6 +210,8 @@ static void read_fail_args(lua_State *L, int t, mlg_lua_env *env, fail_args *a)
   lua_pop(L, 1);
 }
 
+static mlg_doc *rec_doc;
+
 static int l_fail(lua_State *L)
 {
   mlg_lua_env *env = mlg_lua_env_of(L);
@@ -237,13 +239,16 @@ static int l_fail(lua_State *L)
   if (mlg_path_normalize(&norm, a.path, &e) != 0)
     return luaL_error(L, "ctx:fail: bad path: %s", e.msg);
 
-  /* The record's arena is owned by a userdata on the stack: converting
-   * details may raise, and the arena must not leak then. */
-  doc = mlg_lua_new_doc(L);
-  if (!doc) {
+  /* One record document for every finding of the process, emptied each
+   * time: converting details may raise, and a document owned here cannot
+   * leak then (a document per finding, owned by a userdata, cost an
+   * allocation, a finaliser and a collection each). */
+  if (!rec_doc && !(rec_doc = mlg_doc_new(NULL))) {
     free(norm);
     return luaL_error(L, "out of memory");
   }
+  doc = rec_doc;
+  mlg_doc_reset(doc);
   /* Shared subtables (YAML aliases) are written out once per reference:
    * bound what one finding may cost. */
   doc->limit_bytes = MAX_FINDING_BYTES;

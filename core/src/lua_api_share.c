@@ -42,34 +42,36 @@ static int l_get(lua_State *L)
   return 1;
 }
 
-/* share_put(key, value) -> the stored value (as share_get gives it), or
- * value itself when the key is too large to store */
+/* share_put(key, value) -> value: stored for the other states (as
+ * share_get gives it); the caller keeps its own tables, converted already */
 static int l_put(lua_State *L)
 {
   size_t len;
   const char *key = luaL_checklstring(L, 1, &len);
-  mlg_doc *tmp, *doc;
-  mlg_node *n, *copy;
+  mlg_doc **slot;
+  mlg_doc *doc;
+  mlg_node *n;
   mlg_memo *m;
 
   luaL_checkany(L, 2);
   lua_settop(L, 2);
   if (len > SHARE_MAX_KEY)
     return 1;
-  /* Converted into a document the Lua state owns (the conversion raises on
-   * bad values), then copied into one the memo owns. */
-  if (!(tmp = mlg_lua_new_doc(L)))
+  /* Converted into a document a box on the Lua stack owns (the conversion
+   * raises on bad values and the box frees it then), then taken from the
+   * box for the memo. */
+  slot = mlg_lua_doc_slot(L);
+  if (!(*slot = mlg_doc_new(NULL)))
     return luaL_error(L, "not enough memory");
-  n = mlg_lua_to_node(L, 2, tmp, 0);
-  if (!(doc = mlg_doc_new(NULL)))
+  n = mlg_lua_to_node(L, 2, *slot, 0);
+  if (mlg_doc_add_root(*slot, n) != 0)
     return luaL_error(L, "not enough memory");
-  if (!(copy = mlg_node_copy(doc, n)) || mlg_doc_add_root(doc, copy) != 0) {
-    mlg_doc_free(doc);
-    return luaL_error(L, "not enough memory");
-  }
+  doc = *slot;
+  *slot = NULL;
   if (!(m = mlg_memo_put('L', key, len, doc, NULL)))
     return luaL_error(L, "not enough memory");
-  mlg_lua_memo_push(L, m);
+  mlg_memo_release(m);
+  lua_settop(L, 2);
   return 1;
 }
 

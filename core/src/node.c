@@ -37,6 +37,26 @@ void mlg_doc_free(mlg_doc *doc)
   free(doc);
 }
 
+void mlg_doc_reset(mlg_doc *doc)
+{
+  mlg_arena_chunk *c, *next;
+  if (!doc)
+    return;
+  /* The newest chunk is the largest: keep it for the next use. */
+  if ((c = doc->chunks) != NULL) {
+    for (next = c->next; next; next = c->next) {
+      c->next = next->next;
+      free(next);
+    }
+    c->used = 0;
+  }
+  free(doc->roots);
+  doc->roots = NULL;
+  doc->nroots = 0;
+  doc->root = NULL;
+  doc->used_bytes = 0;
+}
+
 void *mlg_doc_alloc(mlg_doc *doc, size_t size)
 {
   mlg_arena_chunk *c = doc->chunks;

@@ -92,6 +92,9 @@ typedef struct mlg_doc {
 
 mlg_doc *mlg_doc_new(const char *name);
 void mlg_doc_free(mlg_doc *doc);
+/* Empties a document for reuse: its nodes are gone, its largest arena
+ * chunk is kept. Accepts NULL. */
+void mlg_doc_reset(mlg_doc *doc);
 
 /* Arena allocation (zeroed, aligned for any type). NULL when out of memory
  * or past doc->limit_bytes. */
