@@ -1098,12 +1098,13 @@ function M.load(path)
 end
 
 -- Whether a job is reported from this model: jobs that a GitLab model
--- takes from an included file that is itself checked (it matches
--- M.FILES) are reported when that file is, not twice.
+-- takes from an included file that is itself checked on its own (it
+-- matches M.FILES and loads: the project's root does not include it, see
+-- mlgate.pipeline.load) are reported when that file is, not twice.
 function M.own(model, job)
   if not job or not job.path or job.path == model.path then return true end
   for _, g in ipairs(M.FILES) do
-    if mlgate.fs.glob(g, job.path) then return false end
+    if mlgate.fs.glob(g, job.path) then return P.load(job.path) == nil end
   end
   return true
 end

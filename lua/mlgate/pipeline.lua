@@ -15,6 +15,33 @@ local function shared(what, model, job, compute)
   return v
 end
 
+-- mlgate.pipeline.load(path [, kind]): the C loader, except that a GitLab
+-- file that the project's root .gitlab-ci.yml includes (ci/train.gitlab-ci.yml)
+-- is not judged a second time on its own: its jobs are judged, with their
+-- own path, through the root's model. Such a file loads as nil (no CI
+-- definition of its own), as any YAML file that is none.
+local c_load = M.load
+local ROOTS = {".gitlab-ci.yml", ".gitlab-ci.yaml"}
+
+local function included_by_root(path)
+  for _, root in ipairs(ROOTS) do
+    if root ~= path and mlgate.fs.exists(root) then
+      local m = c_load(root)
+      for _, inc in ipairs(m and m.includes or {}) do
+        if inc.file == path then return true end
+      end
+    end
+  end
+  return false
+end
+
+function M.load(path, kind)
+  -- Before loading: judged alone, an included file may not even be valid
+  -- (its stages are declared by the root).
+  if (kind or M.kind(path)) == "gitlab-ci" and included_by_root(path) then return nil end
+  return c_load(path, kind)
+end
+
 -- The file globs of each kind of CI definition, for a policy's `files`:
 --   files = P.files("github", "action", "gitlab", "jenkins" [, {more globs}])
 -- "github": workflows; "action": action.yml; "gitlab": .gitlab-ci.yml and
