@@ -1109,6 +1109,21 @@ function M.own(model, job)
   return true
 end
 
+-- The events of every job this model reports (M.jobs filtered by M.own),
+-- for the ML policies' common loop: for events, job in M.owned_jobs(m).
+-- Events come first because job is nil for an action's steps.
+function M.owned_jobs(model)
+  local jobs, i = M.jobs(model), 0
+  return function()
+    while true do
+      i = i + 1
+      if i > #jobs then return nil end
+      local job = jobs[i] or nil
+      if M.own(model, job) then return M.job(model, job), job end
+    end
+  end
+end
+
 -- The path a finding about `job` goes to (nil: the file being checked).
 function M.path(model, job)
   if job and job.path and job.path ~= model.path then return job.path end

@@ -54,41 +54,37 @@ fetch immutable versions (`wandb artifact get team/proj/model:v12`).]],
     local C = mlgate.mlcmd
     local m = C.load(file.path)
     if not m then return end
-    for _, job in ipairs(C.jobs(m)) do
-      job = job or nil
-      if C.own(m, job) then
-        local events = C.job(m, job)
-        for i, d in ipairs(events) do
-          if d.kind == "fetch" and not d.verified and not d.pinned and not d.cache_only
-             and not (d.hf and C.hf_id(d.repo)) and (d.artifact or d.url == nil) then
-            local consumer, direct
-            for j = i + 1, #events do
-              local c = events[j]
-              if c.kind == "verify" then break end
-              if c.kind == "load" and c.file and d.dest and C.same_path(d.dest, d.dest_dir, c.file) then
-                consumer, direct = c, true
-                break
-              end
-              if not consumer and (c.kind == "consume" or (c.kind == "load" and (not c.file or not d.dest)))
-                 and c.seq > d.seq then
-                consumer = c
-              end
+    for events, job in C.owned_jobs(m) do
+      for i, d in ipairs(events) do
+        if d.kind == "fetch" and not d.verified and not d.pinned and not d.cache_only
+           and not (d.hf and C.hf_id(d.repo)) and (d.artifact or d.url == nil) then
+          local consumer, direct
+          for j = i + 1, #events do
+            local c = events[j]
+            if c.kind == "verify" then break end
+            if c.kind == "load" and c.file and d.dest and C.same_path(d.dest, d.dest_dir, c.file) then
+              consumer, direct = c, true
+              break
             end
-            if consumer then
-              local src = d.repo or d.url or "an artifact"
-              ctx:fail{
-                message = ("%s downloads %s%s and %s uses it on line %d with no digest check in "
-                  .. "between; verify a pinned sha256 (sha256sum -c) or signature before using it.")
-                  :format(d.tool, src, d.alias == "latest" and " (the moving 'latest' alias)" or "",
-                          consumer.call or consumer.tool or "a later command", consumer.line),
-                path = C.path(m, job),
-                line = d.line, column = d.col,
-                confidence = not direct and "medium" or nil,
-                key = ("%s:%s:%s"):format(job and job.route or "steps", d.tool, src),
-                details = {job = job and job.id or nil, step = d.step and d.step.index or nil,
-                           source = src, dest = d.dest, consumer_line = consumer.line},
-              }
+            if not consumer and (c.kind == "consume" or (c.kind == "load" and (not c.file or not d.dest)))
+               and c.seq > d.seq then
+              consumer = c
             end
+          end
+          if consumer then
+            local src = d.repo or d.url or "an artifact"
+            ctx:fail{
+              message = ("%s downloads %s%s and %s uses it on line %d with no digest check in "
+                .. "between; verify a pinned sha256 (sha256sum -c) or signature before using it.")
+                :format(d.tool, src, d.alias == "latest" and " (the moving 'latest' alias)" or "",
+                        consumer.call or consumer.tool or "a later command", consumer.line),
+              path = C.path(m, job),
+              line = d.line, column = d.col,
+              confidence = not direct and "medium" or nil,
+              key = ("%s:%s:%s"):format(job and job.route or "steps", d.tool, src),
+              details = {job = job and job.id or nil, step = d.step and d.step.index or nil,
+                         source = src, dest = d.dest, consumer_line = consumer.line},
+            }
           end
         end
       end

@@ -59,42 +59,38 @@ Pin the commit you reviewed (the Hub shows it under "Files and versions";
     if not models then return ctx:error(e2) end
     local m = C.load(file.path)
     if not m then return end
-    for _, job in ipairs(C.jobs(m)) do
-      job = job or nil
-      if C.own(m, job) then
-        local events = C.job(m, job)
-        local locals = {}
-        local secrets
-        for _, e in ipairs(events) do
-          if e.kind == "fetch" and e.dest then locals[#locals + 1] = e end
-          if e.kind == "fetch" and e.hf and e.repo and not e.pinned and e.revision ~= "?"
-             and C.hf_id(e.repo) and not C.allowed(e.repo, orgs, models) then
-            local is_local = false
-            for _, d in ipairs(locals) do
-              if d ~= e and C.same_path(d.dest, true, e.repo) then is_local = true end
-            end
-            if not is_local then
-              if secrets == nil then secrets = P.secrets(m, job) end
-              local held = #secrets > 0
-              local rev = e.revision and ("revision '%s', which is a branch or tag"):format(e.revision)
-                          or "no revision (the default branch)"
-              ctx:fail{
-                message = ("%s fetches %s '%s' from the Hugging Face Hub with %s; pin the 40-hex "
-                  .. "commit SHA you reviewed as the revision."):format(
-                  e.tool, e.what or "model", e.repo, rev),
-                path = C.path(m, job),
-                line = e.line, column = e.col,
-                severity = held and "high" or nil,
-                key = ("%s:%s:%s"):format(job and job.route or "steps", e.tool, e.repo),
-                details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
-                           repo = e.repo, revision = e.revision, tool = e.tool,
-                           secrets_in_scope = held and (function()
-                             local t = {}
-                             for _, s in ipairs(secrets) do t[#t + 1] = s.name end
-                             return t
-                           end)() or nil},
-              }
-            end
+    for events, job in C.owned_jobs(m) do
+      local locals = {}
+      local secrets
+      for _, e in ipairs(events) do
+        if e.kind == "fetch" and e.dest then locals[#locals + 1] = e end
+        if e.kind == "fetch" and e.hf and e.repo and not e.pinned and e.revision ~= "?"
+           and C.hf_id(e.repo) and not C.allowed(e.repo, orgs, models) then
+          local is_local = false
+          for _, d in ipairs(locals) do
+            if d ~= e and C.same_path(d.dest, true, e.repo) then is_local = true end
+          end
+          if not is_local then
+            if secrets == nil then secrets = P.secrets(m, job) end
+            local held = #secrets > 0
+            local rev = e.revision and ("revision '%s', which is a branch or tag"):format(e.revision)
+                        or "no revision (the default branch)"
+            ctx:fail{
+              message = ("%s fetches %s '%s' from the Hugging Face Hub with %s; pin the 40-hex "
+                .. "commit SHA you reviewed as the revision."):format(
+                e.tool, e.what or "model", e.repo, rev),
+              path = C.path(m, job),
+              line = e.line, column = e.col,
+              severity = held and "high" or nil,
+              key = ("%s:%s:%s"):format(job and job.route or "steps", e.tool, e.repo),
+              details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
+                         repo = e.repo, revision = e.revision, tool = e.tool,
+                         secrets_in_scope = held and (function()
+                           local t = {}
+                           for _, s in ipairs(secrets) do t[#t + 1] = s.name end
+                           return t
+                         end)() or nil},
+            }
           end
         end
       end

@@ -45,46 +45,42 @@ environment:
     local C = mlgate.mlcmd
     local m = C.load(file.path)
     if not m then return end
-    for _, job in ipairs(C.jobs(m)) do
-      job = job or nil
-      if C.own(m, job) then
-        local events = C.job(m, job)
-        local signed = false
-        for _, e in ipairs(events) do
-          if e.kind == "sign" then signed = true end
-        end
-        if not signed then
-          local secret
-          for _, s in ipairs(P.secrets(m, job)) do
-            local u = s.name:upper()
-            if s.name == "*" then secret = secret or s end
-            for _, p in ipairs(TOKENISH) do
-              if u:find(p, 1, true) then secret = secret or s end
-            end
+    for events, job in C.owned_jobs(m) do
+      local signed = false
+      for _, e in ipairs(events) do
+        if e.kind == "sign" then signed = true end
+      end
+      if not signed then
+        local secret
+        for _, s in ipairs(P.secrets(m, job)) do
+          local u = s.name:upper()
+          if s.name == "*" then secret = secret or s end
+          for _, p in ipairs(TOKENISH) do
+            if u:find(p, 1, true) then secret = secret or s end
           end
-          local login
-          for _, e in ipairs(events) do
-            if e.kind == "login" and e.token then login = login or e end
-            if e.kind == "publish" then
-              local how
-              if e.token then how = ("with --token %s"):format(e.token)
-              elseif login then how = ("after logging in with a token on line %d"):format(login.line)
-              elseif secret then
-                how = ("with the secret %s in scope"):format(secret.name == "*" and "set (all secrets)" or secret.name)
-              end
-              if how then
-                ctx:fail{
-                  message = ("%s publishes %s %s and nothing in the job signs or attests it; sign "
-                    .. "the model (model_signing, cosign) or attest its provenance, and use a "
-                    .. "repository-scoped token in a protected environment."):format(
-                    e.tool, e.repo and ("'" .. e.repo .. "'") or "a model", how),
-                  path = C.path(m, job),
-                  line = e.line, column = e.col,
-                  key = ("%s:%s:%s"):format(job and job.route or "steps", e.tool, e.repo or ""),
-                  details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
-                             tool = e.tool, repo = e.repo},
-                }
-              end
+        end
+        local login
+        for _, e in ipairs(events) do
+          if e.kind == "login" and e.token then login = login or e end
+          if e.kind == "publish" then
+            local how
+            if e.token then how = ("with --token %s"):format(e.token)
+            elseif login then how = ("after logging in with a token on line %d"):format(login.line)
+            elseif secret then
+              how = ("with the secret %s in scope"):format(secret.name == "*" and "set (all secrets)" or secret.name)
+            end
+            if how then
+              ctx:fail{
+                message = ("%s publishes %s %s and nothing in the job signs or attests it; sign "
+                  .. "the model (model_signing, cosign) or attest its provenance, and use a "
+                  .. "repository-scoped token in a protected environment."):format(
+                  e.tool, e.repo and ("'" .. e.repo .. "'") or "a model", how),
+                path = C.path(m, job),
+                line = e.line, column = e.col,
+                key = ("%s:%s:%s"):format(job and job.route or "steps", e.tool, e.repo or ""),
+                details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
+                           tool = e.tool, repo = e.repo},
+              }
             end
           end
         end

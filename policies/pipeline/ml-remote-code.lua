@@ -54,37 +54,34 @@ commit you reviewed and keep secrets out of the job:
     if not models then return ctx:error(e2) end
     local m = C.load(file.path)
     if not m then return end
-    for _, job in ipairs(C.jobs(m)) do
-      job = job or nil
-      if C.own(m, job) then
-        for _, e in ipairs(C.job(m, job)) do
-          if e.kind == "remote_code" then
-            local repo = e.repo and e.repo:gsub(":.*$", "")
-            local hub = e.tool == "torch.hub"
-            if not (hub and e.pinned) and not C.allowed(repo, orgs, models) then
-              local what
-              if hub then
-                what = ("torch.hub.load runs hubconf.py of '%s' from %s%s"):format(
-                  repo or "?", e.revision and ("the branch or tag '" .. e.revision .. "'")
-                  or "its default branch",
-                  e.trust_repo and (" (trust_repo=" .. e.trust_repo .. ")") or "")
-              else
-                what = ("%s runs the Python code shipped with %s"):format(
-                  e.what, repo and ("'" .. repo .. "'") or "the model")
-              end
-              ctx:fail{
-                message = ("%s inside this job; load a natively supported architecture or vendored "
-                  .. "code instead, or pin the reviewed commit and keep secrets out of the job.")
-                  :format(what),
-                path = C.path(m, job),
-                line = e.line, column = e.col,
-                confidence = e.pinned and "medium" or nil,
-                key = ("%s:%s:%s:%d"):format(job and job.route or "steps", e.what, repo or "",
-                                            e.step and e.step.index or 0),
-                details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
-                           repo = e.repo, revision = e.revision, pattern = e.what},
-              }
+    for events, job in C.owned_jobs(m) do
+      for _, e in ipairs(events) do
+        if e.kind == "remote_code" then
+          local repo = e.repo and e.repo:gsub(":.*$", "")
+          local hub = e.tool == "torch.hub"
+          if not (hub and e.pinned) and not C.allowed(repo, orgs, models) then
+            local what
+            if hub then
+              what = ("torch.hub.load runs hubconf.py of '%s' from %s%s"):format(
+                repo or "?", e.revision and ("the branch or tag '" .. e.revision .. "'")
+                or "its default branch",
+                e.trust_repo and (" (trust_repo=" .. e.trust_repo .. ")") or "")
+            else
+              what = ("%s runs the Python code shipped with %s"):format(
+                e.what, repo and ("'" .. repo .. "'") or "the model")
             end
+            ctx:fail{
+              message = ("%s inside this job; load a natively supported architecture or vendored "
+                .. "code instead, or pin the reviewed commit and keep secrets out of the job.")
+                :format(what),
+              path = C.path(m, job),
+              line = e.line, column = e.col,
+              confidence = e.pinned and "medium" or nil,
+              key = ("%s:%s:%s:%d"):format(job and job.route or "steps", e.what, repo or "",
+                                          e.step and e.step.index or 0),
+              details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
+                         repo = e.repo, revision = e.revision, pattern = e.what},
+            }
           end
         end
       end

@@ -55,58 +55,54 @@ and scan it (`mlgate eval . --gate model`).]],
     local C = mlgate.mlcmd
     local m = C.load(file.path)
     if not m then return end
-    for _, job in ipairs(C.jobs(m)) do
-      job = job or nil
-      if C.own(m, job) then
-        local events = C.job(m, job)
-        for i, e in ipairs(events) do
-          if e.kind == "load" and e.unsafe then
-            -- the download this load reads, if any, and whether it was verified
-            local source, verified
-            local inline = false
-            if e.call_text then
-              for _, f in ipairs(FETCHERS) do
-                if e.call_text:find(f, 1, true) then inline = true end
-              end
+    for events, job in C.owned_jobs(m) do
+      for i, e in ipairs(events) do
+        if e.kind == "load" and e.unsafe then
+          -- the download this load reads, if any, and whether it was verified
+          local source, verified
+          local inline = false
+          if e.call_text then
+            for _, f in ipairs(FETCHERS) do
+              if e.call_text:find(f, 1, true) then inline = true end
             end
-            for j = i - 1, 1, -1 do
-              local d = events[j]
-              if d.kind == "fetch" and not d.cache_only and not d.dvc and d.seq < e.seq then
-                if not e.file or not d.dest or C.same_path(d.dest, d.dest_dir, e.file) then
-                  local ok = d.verified
-                  for k = j + 1, i - 1 do
-                    if events[k].kind == "verify" then ok = true end
-                  end
-                  source, verified = d, ok
-                  break
-                end
-              end
-            end
-            local fetched = inline or (source and not verified)
-            local what = e.file and ("'" .. e.file .. "'") or "a file"
-            local origin
-            if inline then origin = "downloaded in the same call"
-            elseif source and not verified then
-              origin = ("fetched by %s on line %d without a digest check"):format(source.tool, source.line)
-            elseif source then origin = "fetched and verified earlier"
-            else origin = "from the repository" end
-            local how = e.unsafe == "default"
-              and "without weights_only=True, which unpickles arbitrary objects before PyTorch 2.6"
-              or ("with %s, which can run code while loading"):format(e.arg or "a pickle format")
-            ctx:fail{
-              message = ("%s loads %s (%s) %s; use safetensors or a weights-only loader, "
-                .. "or verify the file's sha256 before loading it."):format(e.fn, what, origin, how),
-              path = C.path(m, job),
-              line = e.line, column = e.col,
-              severity = not fetched and "medium" or nil,
-              confidence = e.unsafe == "default" and "low" or nil,
-              key = ("%s:%s:%s:%d"):format(job and job.route or "steps", e.fn, e.file or "",
-                                          e.step and e.step.index or 0),
-              details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
-                         call = e.fn, file = e.file, argument = e.arg, fetched = fetched or false,
-                         source = source and source.tool or nil},
-            }
           end
+          for j = i - 1, 1, -1 do
+            local d = events[j]
+            if d.kind == "fetch" and not d.cache_only and not d.dvc and d.seq < e.seq then
+              if not e.file or not d.dest or C.same_path(d.dest, d.dest_dir, e.file) then
+                local ok = d.verified
+                for k = j + 1, i - 1 do
+                  if events[k].kind == "verify" then ok = true end
+                end
+                source, verified = d, ok
+                break
+              end
+            end
+          end
+          local fetched = inline or (source and not verified)
+          local what = e.file and ("'" .. e.file .. "'") or "a file"
+          local origin
+          if inline then origin = "downloaded in the same call"
+          elseif source and not verified then
+            origin = ("fetched by %s on line %d without a digest check"):format(source.tool, source.line)
+          elseif source then origin = "fetched and verified earlier"
+          else origin = "from the repository" end
+          local how = e.unsafe == "default"
+            and "without weights_only=True, which unpickles arbitrary objects before PyTorch 2.6"
+            or ("with %s, which can run code while loading"):format(e.arg or "a pickle format")
+          ctx:fail{
+            message = ("%s loads %s (%s) %s; use safetensors or a weights-only loader, "
+              .. "or verify the file's sha256 before loading it."):format(e.fn, what, origin, how),
+            path = C.path(m, job),
+            line = e.line, column = e.col,
+            severity = not fetched and "medium" or nil,
+            confidence = e.unsafe == "default" and "low" or nil,
+            key = ("%s:%s:%s:%d"):format(job and job.route or "steps", e.fn, e.file or "",
+                                        e.step and e.step.index or 0),
+            details = {job = job and job.id or nil, step = e.step and e.step.index or nil,
+                       call = e.fn, file = e.file, argument = e.arg, fetched = fetched or false,
+                       source = source and source.tool or nil},
+          }
         end
       end
     end
